@@ -1,0 +1,116 @@
+"""Settle — the B2B invoice portal. `create_app()` builds the Flask app; `app` is what `flask --app app` finds."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from models import db, open_database
+from models.customer import User
+
+BASE_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("en", "nb", "pl")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def select_locale():
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="en")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"), instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    development = os.environ.get("SETTLE_ENV", "development") == "development"
+    app.config.update(
+        SECRET_KEY=None,
+        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}",
+        SETTLE_ENV="development" if development else "production",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not development,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=not development,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(BASE_DIR / "translations"),
+        LANGUAGES=LANGUAGES,
+        MAIL_SERVER=os.environ.get("MAIL_SERVER"),
+        MAIL_PORT=int(os.environ.get("MAIL_PORT") or 25),
+        MAIL_USERNAME=os.environ.get("MAIL_USERNAME"),
+        MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD"),
+        MAIL_USE_TLS=(os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")),
+        MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost",
+        MAIL_OUTBOX=str(instance / "outbox"),
+        REDIS_URL=os.environ.get("REDIS_URL"),
+        PAYMENT_GATEWAY=os.environ.get("PAYMENT_GATEWAY") or ("test" if development else ""),
+        SELLER_NAME="Settle Supply AS",
+        SELLER_ADDRESS="Postboks 100 Sentrum\n0101 Oslo\nNorway",
+    )
+    if config:
+        app.config.update(config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return User.for_login(user_id)
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+    from views import register_blueprints
+    from views.auth import unauthorized
+
+    login_manager.unauthorized_handler(unauthorized)
+
+    register_blueprints(app)
+
+    from cli import register_commands
+
+    register_commands(app)
+
+    return app
+
+
+app = create_app()

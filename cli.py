@@ -1,0 +1,60 @@
+"""Back-office commands: `flask --app app <command>`."""
+import json
+import sys
+
+import click
+from flask import Flask
+
+from models import create_tables, db
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the tables (safe to run twice)."""
+        with db.connection_context():
+            create_tables()
+        click.echo("Database ready.")
+
+    @app.cli.command("import-data")
+    @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+    def import_data_command(file):
+        """Load customers, users, products and invoices from a JSON FILE (all or nothing)."""
+        from models.importer import ImportProblem, import_data
+
+        try:
+            with click.open_file(file, encoding="utf-8") as handle:
+                payload = json.load(handle)
+        except FileNotFoundError:
+            click.echo(f"Import refused: {file} does not exist.", err=True)
+            sys.exit(2)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            click.echo(f"Import refused: {file} is not valid JSON ({error}). Nothing was imported.", err=True)
+            sys.exit(1)
+        with db.connection_context():
+            create_tables()
+            try:
+                summary = import_data(payload)
+            except ImportProblem as problem:
+                click.echo(f"Import refused: {problem}. Nothing was imported.", err=True)
+                sys.exit(1)
+        click.echo(f"Imported {summary}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only load the demo data when there are no customers yet.")
+    def seed_demo(if_empty):
+        """Load the demo data set and print the demo sign-ins."""
+        from models.customer import Customer
+        from models.demo import DEMO_PASSWORD, demo_payload, demo_users
+        from models.importer import import_data
+
+        with db.connection_context():
+            create_tables()
+            if if_empty and Customer.select().exists():
+                click.echo("Demo data already present.")
+            else:
+                summary = import_data(demo_payload())
+                click.echo(f"Demo data loaded: {summary}.")
+        click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for email, who in demo_users():
+            click.echo(f"  {email:<28} {who}")

@@ -1,0 +1,70 @@
+"""Database handle, base model and the list of every table.
+
+`db` is a proxy so the app factory (and tests) choose the database at start-up
+from `DATABASE_URL`; models never know which engine they run on.
+"""
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str):
+    """Create the Database for a `playhouse.db_url` URL with the pragmas we rely on."""
+    if url.startswith("sqlite"):
+        database = connect(
+            url,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "synchronous": "normal",
+                "busy_timeout": 10000,
+                "cache_size": -64000,
+            },
+        )
+        # Peewee's default BEGIN is DEFERRED; money writes ask for IMMEDIATE explicitly.
+    else:
+        database = connect(url)
+    return database
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def write_transaction():
+    """A transaction that takes the write lock at once.
+
+    SQLite: BEGIN IMMEDIATE, so two writers never both read a balance and then
+    both spend it. PostgreSQL: a normal transaction; callers lock rows with
+    `lock_rows()` (SELECT ... FOR UPDATE).
+    """
+    if is_sqlite() and db.transaction_depth() == 0:
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def lock_rows(query):
+    """Row-lock the rows of `query` on PostgreSQL; SQLite is already locked by BEGIN IMMEDIATE."""
+    return query.for_update() if is_postgres() else query
+
+
+from .customer import Customer, User  # noqa: E402
+from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
+from .product import Product  # noqa: E402
+
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product]
+
+
+def create_tables():
+    db.create_tables(ALL_MODELS, safe=True)

@@ -1,0 +1,87 @@
+"""Customer accounts (with their optional invoice account) and the people who sign in."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask_login import UserMixin
+from peewee import (
+    CharField,
+    DecimalField,
+    ForeignKeyField,
+    JOIN,
+    IntegerField,
+    TextField,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import BaseModel
+from .money import MoneyField
+
+
+class Customer(BaseModel):
+    account = CharField(max_length=40, unique=True)
+    name = CharField(max_length=200)
+    email = CharField(max_length=254)
+    currency = CharField(max_length=3)
+    billing_address = TextField(default="")
+    # The organization account: the customer that is billed for this one's orders.
+    invoice_account = ForeignKeyField("self", null=True, backref="billed_customers", on_delete="RESTRICT")
+    net_days = IntegerField(default=30)
+    discount_percent = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    discount_days = IntegerField(default=0)
+    credit_limit = MoneyField(null=True)  # None: no limit
+
+    def __str__(self):
+        return f"{self.account} {self.name}"
+
+    @property
+    def billing_customer(self) -> "Customer":
+        """The customer that is billed for this one's orders (itself when none is configured)."""
+        return self.invoice_account if self.invoice_account_id else self
+
+    def visible_account_ids(self) -> tuple:
+        """Ids of the invoice accounts whose invoices this customer's users may see."""
+        if self.invoice_account_id and self.invoice_account_id != self.id:
+            return (self.id, self.invoice_account_id)
+        return (self.id,)
+
+    # Payment terms ---------------------------------------------------------
+    def due_date_for(self, invoice_date: date) -> date:
+        return invoice_date + timedelta(days=self.net_days)
+
+    def discount_date_for(self, invoice_date: date):
+        if self.discount_percent and self.discount_percent > 0 and self.discount_days > 0:
+            return invoice_date + timedelta(days=self.discount_days)
+        return None
+
+    @property
+    def has_cash_discount(self) -> bool:
+        return bool(self.discount_percent and self.discount_percent > 0 and self.discount_days > 0)
+
+
+class User(UserMixin, BaseModel):
+    email = CharField(max_length=254, unique=True)  # stored lower-case
+    name = CharField(max_length=200)
+    password_hash = CharField(max_length=255)
+    customer = ForeignKeyField(Customer, backref="users", on_delete="RESTRICT")
+    locale = CharField(max_length=10, null=True)  # the user's chosen language, if any
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def for_login(cls, user_id):
+        """Load a signed-in user with their customer and its invoice account in one query."""
+        Org = Customer.alias()
+        try:
+            return (
+                cls.select(cls, Customer, Org)
+                .join(Customer, on=(cls.customer == Customer.id))
+                .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
+                .where(cls.id == int(user_id))
+                .get()
+            )
+        except (cls.DoesNotExist, ValueError, TypeError, OverflowError):
+            return None

@@ -1,0 +1,102 @@
+"""The demo data set: a distributor paying for two retailers, an independent Polish customer.
+
+Dates are relative to today so there is always something overdue, something inside its
+cash-discount window and something paid. Deterministic: the same day gives the same data.
+"""
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+DEMO_PASSWORD = "demo-Passw0rd"
+
+CUSTOMERS = [
+    {"account": "DIST-1", "name": "Nordic Distribution AS", "email": "ap@nordic.example", "currency": "NOK",
+     "billing_address": "Storgata 1\n0155 Oslo\nNorway", "invoice_account": None,
+     "payment_terms": {"net_days": 30, "discount_percent": "2", "discount_days": 10}, "credit_limit": "500000.00"},
+    {"account": "RET-1", "name": "Fjordbutikken AS", "email": "post@fjordbutikken.example", "currency": "NOK",
+     "billing_address": "Kaigata 5\n5016 Bergen\nNorway", "invoice_account": "DIST-1",
+     "payment_terms": {"net_days": 30, "discount_percent": "0", "discount_days": 0}, "credit_limit": "50000.00"},
+    {"account": "RET-2", "name": "Nordlys Handel AS", "email": "faktura@nordlys.example", "currency": "NOK",
+     "billing_address": "Storgata 40\n9008 Tromsø\nNorway", "invoice_account": "DIST-1",
+     "payment_terms": {"net_days": 14}, "credit_limit": "30000.00"},
+    {"account": "IND-1", "name": "Hurtownia Wisła Sp. z o.o.", "email": "ksiegowosc@wisla.example", "currency": "PLN",
+     "billing_address": "ul. Marszałkowska 10\n00-590 Warszawa\nPoland", "invoice_account": None,
+     "payment_terms": {"net_days": 45, "discount_percent": "3", "discount_days": 14}, "credit_limit": "200000.00"},
+]
+
+USERS = [
+    ("kari@fjordbutikken.example", "Kari Nordmann", "RET-1", "retailer; organization account DIST-1"),
+    ("ola@fjordbutikken.example", "Ola Hansen", "RET-1", "second user of the same retailer"),
+    ("sara@nordlys.example", "Sara Olsen", "RET-2", "another retailer of DIST-1"),
+    ("nina@nordic.example", "Nina Berg", "DIST-1", "the distributor (organization account)"),
+    ("anna@wisla.example", "Anna Kowalska", "IND-1", "independent customer, PLN"),
+]
+
+PRODUCTS = [
+    ("A-100", "Pallet wrap", "129.00", "NOK"),
+    ("A-200", "Shipping cartons (25)", "245.00", "NOK"),
+    ("B-310", "Label printer rolls", "89.50", "NOK"),
+    ("C-420", "Packing tape, 36 rolls", "399.00", "NOK"),
+    ("P-100", "Folia stretch", "59.90", "PLN"),
+    ("P-200", "Kartony wysyłkowe (25)", "119.00", "PLN"),
+]
+
+ITEMS = [
+    ("A-100", "Pallet wrap", "129.00"), ("A-200", "Shipping cartons (25)", "245.00"),
+    ("B-310", "Label printer rolls", "89.50"), ("C-420", "Packing tape, 36 rolls", "399.00"),
+    ("D-530", "Shelf labels", "18.75"), ("E-640", "Hand truck", "2490.00"),
+]
+
+
+def demo_users():
+    return [(email, who) for email, _, _, who in USERS]
+
+
+def _invoice(rng, number, billed, ordered, invoice_date, net_days, currency, state):
+    lines = []
+    for _ in range(rng.randint(1, 4)):
+        item, description, price = rng.choice(ITEMS)
+        if currency == "PLN":
+            price = str((Decimal(price) / 2).quantize(Decimal("0.01")))
+        lines.append({"item": item, "description": description, "quantity": str(rng.randint(1, 40)),
+                      "unit_price": price, "tax_percent": "23" if currency == "PLN" else "25"})
+    total = Decimal("0")
+    for line in lines:
+        amount = (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01"))
+        tax = (amount * Decimal(line["tax_percent"]) / 100).quantize(Decimal("0.01"))
+        total += amount + tax
+    paid = {"unpaid": Decimal("0"), "paid": total, "partial": (total * Decimal("0.4")).quantize(Decimal("0.01"))}[state]
+    return {"number": number, "invoice_account": billed, "order_account": ordered,
+            "invoice_date": invoice_date.isoformat(),
+            "due_date": (invoice_date + timedelta(days=net_days)).isoformat(),
+            "currency": currency, "lines": lines, "paid": str(paid)}
+
+
+def demo_payload(on: date | None = None) -> dict:
+    on = on or date.today()
+    rng = random.Random(20261122)
+    invoices = []
+    # (billed, ordered choices, currency, net days, count, number prefix)
+    plans = [
+        ("DIST-1", ["RET-1", "RET-2", "DIST-1"], "NOK", 30, 30, "INV-1"),
+        ("RET-1", ["RET-1"], "NOK", 30, 10, "INV-2"),
+        ("RET-2", ["RET-2"], "NOK", 14, 6, "INV-3"),
+        ("IND-1", ["IND-1"], "PLN", 45, 14, "FV-4"),
+    ]
+    for billed, ordered, currency, net_days, count, prefix in plans:
+        for i in range(count):
+            age = [2, 5, 8, 12, 20, 35, 50, 70, 95, 130][i % 10] + rng.randint(0, 3)
+            invoice_date = on - timedelta(days=age)
+            # Recent invoices are mostly open (some inside their discount window); older ones a mix.
+            if age <= 12:
+                state = "unpaid" if i % 4 else "partial"
+            else:
+                state = ["paid", "unpaid", "partial", "paid", "unpaid"][i % 5]
+            invoices.append(_invoice(rng, f"{prefix}{i + 1:03d}", billed, rng.choice(ordered),
+                                     invoice_date, net_days, currency, state))
+    return {
+        "customers": CUSTOMERS,
+        "users": [{"email": e, "name": n, "password": DEMO_PASSWORD, "customer": c} for e, n, c, _ in USERS],
+        "products": [{"item": i, "name": n, "price": p, "currency": c} for i, n, p, c in PRODUCTS],
+        "invoices": invoices,
+    }

@@ -1,0 +1,28 @@
+"""Blueprints, one per area, and the one helper that decides between a page and its fragment."""
+from flask import Flask, make_response, render_template, request
+
+
+def is_htmx_fragment_request() -> bool:
+    """An htmx request that wants a fragment: not boosted, not a history restore."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context):
+    """Render `fragment` alone for htmx, the whole `page` otherwise; caches keep them apart."""
+    template = fragment if is_htmx_fragment_request() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import account, auth, errors, invoices
+    from .context import register_context
+
+    for module in (auth, errors, invoices, account):
+        app.register_blueprint(module.bp)
+    register_context(app)

@@ -1,0 +1,65 @@
+"""Sign in and sign out."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from models.customer import User
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`next` only ever leads to a path on this site."""
+    if not target or len(target) > 2000:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("invoices.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("invoices.index"))
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()[:254]
+        password = request.form.get("password") or ""
+        user = User.get_or_none(User.email == email) if email else None
+        if user is not None and password and user.check_password(password[:1000]):
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(next_url or url_for("invoices.index"), 303)
+        error = _("That email and password do not match an account. Check both and try again.")
+    status = 422 if error else 200
+    return render_template("auth/login.html", error=error, email=email, next_url=next_url), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"), 303)
+
+
+def unauthorized():
+    """Not signed in (or the session expired). htmx gets HX-Redirect so the sign-in page replaces
+    the whole page instead of being swapped into a table."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + ("?" + current.query if current.query else "") if current.path else None
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=safe_next(back))
+        return response
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"), 303)

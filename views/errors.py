@@ -1,0 +1,48 @@
+"""Error pages: a whole page for browsers, a small message fragment for htmx (retargeted to #messages)."""
+from flask import Blueprint, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from models import db
+
+bp = Blueprint("errors", __name__)
+
+
+def _error_response(status: int, title: str, message: str):
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true":
+        response = make_response(render_template("errors/_message.html", title=title, message=message), status)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error):
+    return _error_response(400, _("Please try again"),
+                           _("This form had expired or was not sent from Settle. Reload the page and try again."))
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    return _error_response(404, _("Not found"),
+                           _("There is nothing here. It may have moved, or you may not have access to it."))
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(error):
+    return _error_response(405, _("Not allowed"), _("That action is not available here."))
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error):
+    return _error_response(error.code or 500, error.name, error.description or "")
+
+
+@bp.app_errorhandler(500)
+def internal_error(error):
+    if not db.is_closed() and db.in_transaction():
+        db.rollback()
+    return _error_response(500, _("Something went wrong"),
+                           _("We could not finish that. Nothing was changed; please try again in a moment."))
