@@ -1,0 +1,54 @@
+# Settle — `make run` serves the demo, `make test` runs every test (browser tests included).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app app
+
+.PHONY: run test test-fast bench worker install install-dev chromium translations clean help
+
+help:
+	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   - install what tests need (virtualenv, Chromium) and run the whole suite"
+	@echo "make bench  - generate a large data set and measure the portal against bare Flask"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime translations
+install-dev: $(VENV)/.dev translations
+
+# Compiled message catalogs are build output; make them from the committed .po files.
+translations: | $(BIN)/python
+	@if [ -d translations ]; then $(BIN)/pybabel compile -q -d translations 2>/dev/null || $(BIN)/pybabel compile -d translations; fi
+
+# Debian's Chromium for the browser suite (Playwright cannot download its own browser here).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || [ -n "$$CHROMIUM_PATH" ]; then :; \
+	else echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; fi
+
+run: install
+	@$(FLASK) init-db
+	@$(FLASK) seed-demo --if-empty
+	@echo "Serving Settle on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	@$(FLASK) run --port $(PORT)
+
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not browser" -x -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-results

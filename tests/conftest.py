@@ -1,0 +1,272 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, a client with sign-in, a live server for browsers.
+
+Data-layer tests take the `app` fixture, which runs every test twice: on a fresh SQLite
+file and on a fresh PostgreSQL database created for this run (skipped, with the reason
+printed, only when no PostgreSQL server answers).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or next(
+    (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
+
+# ---------------------------------------------------------------------------- databases
+
+
+def _pg_connect(dbname=None):
+    import psycopg2
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(PG_ADMIN_URL)
+    return psycopg2.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+                            user=parts.username or "postgres", password=parts.password,
+                            dbname=dbname or parts.path.lstrip("/") or "postgres", connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A fresh PostgreSQL database for this test run, dropped afterwards: (url, None) or (None, reason)."""
+    try:
+        admin = _pg_connect()
+    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
+        reason = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {error}".strip()
+        print(f"\n[settle tests] {reason}; PostgreSQL runs are skipped.", file=sys.stderr)
+        yield None, reason
+        return
+    admin.autocommit = True
+    name = f"settle_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}", None
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,))
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path, postgres_server):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url, reason = postgres_server
+    if url is None:
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def make_app(database_url, tmp_path, **config):
+    from app import create_app
+    from models import ALL_MODELS, create_tables, db
+
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "PAYMENT_GATEWAY": "test",
+    }
+    settings.update(config)
+    application = create_app(settings)
+    with application.app_context():
+        db.connect(reuse_if_open=True)
+        db.drop_tables(ALL_MODELS, safe=True, cascade=database_url.startswith("postgres"))
+        create_tables()
+        db.close()
+    return application
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on SQLite and on PostgreSQL, tables fresh and empty."""
+    from models import db
+
+    application = make_app(database_url, tmp_path)
+    yield application
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url, tmp_path):
+    """The app on SQLite only, for HTTP-level tests where the database makes no difference."""
+    return make_app(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def db_conn(app):
+    """An open connection for model-level tests, closed afterwards."""
+    from models import db
+
+    db.connect(reuse_if_open=True)
+    yield db
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def world(app):
+    """The test world (tests/world.py) imported; returns the import summary."""
+    from models import db
+    from models.importer import import_data
+    from tests.world import world_payload
+
+    with db.connection_context():
+        return import_data(world_payload())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, who="kari", password=None):
+        from tests.world import PASSWORD, USERS
+
+        email = USERS[who][0] if who in USERS else who
+        response = self.client.post("/login", data={"email": email, "password": password or PASSWORD})
+        assert response.status_code == 303, f"sign-in as {who} failed"
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+class QueryCounter:
+    """Counts the SQL statements the app runs (Peewee's execute_sql is the single path)."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __len__(self):
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(monkeypatch):
+    from models import db
+
+    counter = QueryCounter()
+    original = type(db.obj).execute_sql
+
+    def counting(self, sql, params=None, *args, **kwargs):
+        counter.statements.append(sql)
+        return original(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(db.obj), "execute_sql", counting)
+    return counter
+
+
+# ---------------------------------------------------------------------------- live server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The real portal in its own process (`flask --app app run`), as QA and users see it."""
+
+    def __init__(self, database_url: str, instance_env: dict | None = None):
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret",
+                    "PAYMENT_GATEWAY": "test", "SETTLE_ENV": "development", **(instance_env or {})}
+        self.process = None
+
+    def flask(self, *args, check=True):
+        """Run a back-office command against the same database."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, check=check, timeout=120)
+
+    def start(self):
+        self.flask("init-db")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(self.port), "--no-reload",
+             "--with-threads"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"live server died: {self.process.stderr.read().decode()[-2000:]}")
+                time.sleep(0.1)
+        raise RuntimeError("live server did not start in 20 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The portal with the demo data on SQLite, for the browser suite."""
+    path = tmp_path_factory.mktemp("live") / "portal.db"
+    server = LiveServer(f"sqlite:///{path}", {"MAIL_OUTBOX": str(path.parent / "outbox")})
+    server.flask("init-db")
+    server.flask("seed-demo")
+    server.start()
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        pytest.skip("no Chromium found (install Debian's chromium, or set CHROMIUM_PATH)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1360, "height": 900}}
