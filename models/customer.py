@@ -1,4 +1,5 @@
 """Customer accounts (with their optional invoice account) and the people who sign in."""
+import os
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -58,6 +59,10 @@ class Customer(BaseModel):
         return bool(self.discount_percent and self.discount_percent > 0 and self.discount_days > 0)
 
 
+# scrypt (werkzeug's default) in production; the test suite sets a cheaper method to stay fast.
+PASSWORD_HASH_METHOD = os.environ.get("SETTLE_PASSWORD_HASH_METHOD", "scrypt")
+
+
 class User(UserMixin, BaseModel):
     email = CharField(max_length=254, unique=True)  # stored lower-case
     name = CharField(max_length=200)
@@ -66,7 +71,7 @@ class User(UserMixin, BaseModel):
     locale = CharField(max_length=10, null=True)  # the user's chosen language, if any
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Hashing passwords with scrypt dominates a suite that signs in hundreds of times.
+os.environ.setdefault("SETTLE_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or next(
