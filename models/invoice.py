@@ -38,6 +38,11 @@ def derive_status(total: Decimal, balance: Decimal) -> str:
     return UNPAID
 
 
+def is_plausible_number(number) -> bool:
+    """Could `number` be an invoice number at all? (Keeps NUL bytes and megabyte URLs away from the database.)"""
+    return isinstance(number, str) and 0 < len(number) <= 40 and number.isprintable()
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -105,7 +110,7 @@ class Invoice(BaseModel):
     @classmethod
     def get_visible(cls, user: User, number: str) -> "Invoice":
         """The invoice `number` if `user` may see it; raises Invoice.DoesNotExist otherwise."""
-        if not isinstance(number, str) or not number or len(number) > 40:
+        if not is_plausible_number(number):
             raise cls.DoesNotExist(number)
         return cls.visible_to(user).where(cls.number == number).get()
 
@@ -243,7 +248,8 @@ class InvoiceListParams:
             params.whose = whose
         else:
             notices.append("unknown_whose")
-        q = (args.get("q") or "").strip()
+        # Control characters (NUL above all) can never be part of a number and PostgreSQL refuses them.
+        q = "".join(ch for ch in (args.get("q") or "") if ch.isprintable()).strip()
         if len(q) > MAX_SEARCH:
             q = q[:MAX_SEARCH]
             notices.append("search_too_long")

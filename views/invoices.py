@@ -4,7 +4,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models.customer import Customer
-from models.invoice import Invoice, InvoiceLine, InvoiceListParams, Payment, list_invoices, today
+from models.invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceListParams,
+    Payment,
+    is_plausible_number,
+    list_invoices,
+    today,
+)
 from . import render_page_or_fragment
 
 bp = Blueprint("invoices", __name__)
@@ -42,6 +50,8 @@ def index():
 @bp.route("/invoices/<number>")
 @login_required
 def detail(number):
+    if not is_plausible_number(number):
+        abort(404)
     OrderAccount, Billed = Customer.alias(), Customer.alias()
     try:
         invoice = (
