@@ -1,0 +1,191 @@
+"""`import-data`: valid files, re-imports, and bad files refused with nothing written."""
+import copy
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.world import world_payload
+
+
+def counts():
+    from models.customer import Customer, User
+    from models.invoice import Invoice, InvoiceLine, Payment
+    from models.product import Product
+
+    return {m.__name__: m.select().count() for m in (Customer, User, Invoice, InvoiceLine, Payment, Product)}
+
+
+def test_valid_file_is_imported(db_conn):
+    from models.customer import Customer
+    from models.importer import import_data
+    from models.invoice import Invoice
+
+    summary = import_data(world_payload())
+    assert (summary.customers, summary.users, summary.invoices) == (4, 5, 9)
+    ret1 = Customer.get(Customer.account == "RET-1")
+    assert ret1.invoice_account.account == "DIST-1"  # defined later in the file
+    d4 = Invoice.get(Invoice.number == "D-004")
+    assert d4.total == Decimal("1250.00") and d4.balance == Decimal("1000.00") and d4.status == "partial"
+    assert d4.discount_percent == Decimal("2") and d4.discount_until is not None
+    assert Invoice.get(Invoice.number == "D-003").status == "paid"
+
+
+def test_reimport_updates_and_never_duplicates(db_conn):
+    from models.importer import import_data
+    from models.invoice import Invoice
+
+    payload = world_payload()
+    import_data(payload)
+    before = counts()
+    payload["invoices"][0]["lines"][0]["quantity"] = "20"
+    payload["invoices"][0]["paid"] = "100.00"
+    import_data(payload)
+    assert counts()["Invoice"] == before["Invoice"] and counts()["Customer"] == before["Customer"]
+    assert counts()["InvoiceLine"] == before["InvoiceLine"]
+    d1 = Invoice.get(Invoice.number == "D-001")
+    assert d1.total == Decimal("2500.00") and d1.balance == Decimal("2400.00")
+
+
+def test_due_date_defaults_from_the_invoice_accounts_terms(db_conn):
+    from models.importer import import_data
+    from models.invoice import Invoice
+
+    payload = world_payload()
+    del payload["invoices"][0]["due_date"]
+    import_data(payload)
+    d1 = Invoice.get(Invoice.number == "D-001")
+    assert (d1.due_date - d1.invoice_date).days == 30
+
+
+def break_unknown_invoice_account(p):
+    p["invoices"][1]["invoice_account"] = "NOPE"
+    return "invoice D-002", "invoice_account"
+
+
+def break_malformed_amount(p):
+    p["invoices"][2]["lines"][0]["unit_price"] = "12,5O"
+    return "invoice D-003 line 1", "unit_price"
+
+
+def break_float_amount(p):
+    p["invoices"][2]["lines"][0]["unit_price"] = 12.5
+    return "invoice D-003 line 1", "unit_price"
+
+
+def break_missing_field(p):
+    del p["invoices"][3]["invoice_date"]
+    return "invoice D-004", "invoice_date"
+
+
+def break_self_invoice_account(p):
+    p["customers"][3]["invoice_account"] = "IND-1"
+    return "customer IND-1", "invoice_account"
+
+
+def break_chain(p):
+    p["customers"][2]["invoice_account"] = "IND-1"   # DIST-1 billed to IND-1 while RET-1 is billed to DIST-1
+    return "customer RET-1", "invoice_account"
+
+
+def break_bad_date(p):
+    p["invoices"][0]["invoice_date"] = "2026-02-30"
+    return "invoice D-001", "invoice_date"
+
+
+def break_overpaid(p):
+    p["invoices"][0]["paid"] = "9999.00"
+    return "invoice D-001", "paid"
+
+
+def break_three_decimals(p):
+    p["invoices"][0]["paid"] = "1.005"
+    return "invoice D-001", "paid"
+
+
+def break_nan(p):
+    p["customers"][0]["credit_limit"] = "NaN"
+    return "customer RET-1", "credit_limit"
+
+
+def break_currency(p):
+    p["invoices"][0]["currency"] = "XXX"
+    return "invoice D-001", "currency"
+
+
+def break_user_customer(p):
+    p["users"][0]["customer"] = "GHOST"
+    return "user kari@ret1.example", "customer"
+
+
+@pytest.mark.parametrize("breaker", [
+    break_unknown_invoice_account, break_malformed_amount, break_float_amount, break_missing_field,
+    break_self_invoice_account, break_chain, break_bad_date, break_overpaid, break_three_decimals, break_nan,
+    break_currency, break_user_customer,
+])
+def test_bad_file_is_refused_naming_record_and_field_and_writes_nothing(db_conn, breaker):
+    from models.importer import ImportProblem, import_data
+
+    payload = copy.deepcopy(world_payload())
+    record, field = breaker(payload)
+    before = counts()
+    with pytest.raises(ImportProblem) as problem:
+        import_data(payload)
+    assert problem.value.record == record and problem.value.field == field, str(problem.value)
+    assert counts() == before
+
+
+def test_bad_reimport_leaves_the_previous_import_intact(db_conn):
+    from models.importer import ImportProblem, import_data
+    from models.invoice import Invoice
+
+    import_data(world_payload())
+    before = counts()
+    payload = world_payload()
+    payload["invoices"][0]["lines"][0]["quantity"] = "99"
+    payload["invoices"][-1]["invoice_account"] = "NOPE"
+    with pytest.raises(ImportProblem):
+        import_data(payload)
+    assert counts() == before
+    assert Invoice.get(Invoice.number == "D-001").total == Decimal("1250.00")
+
+
+def test_cli_import_data(app, tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(world_payload()))
+    bad_payload = world_payload()
+    bad_payload["invoices"][0]["invoice_account"] = "NOPE"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(bad_payload))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-data", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "9 invoices" in result.output
+    result = runner.invoke(args=["import-data", str(bad)])
+    assert result.exit_code != 0
+    assert "invoice D-001" in result.output and "invoice_account" in result.output
+    result = runner.invoke(args=["import-data", str(broken)])
+    assert result.exit_code != 0 and "not valid JSON" in result.output
+    result = runner.invoke(args=["import-data", str(tmp_path / "missing.json")])
+    assert result.exit_code != 0
+
+
+def test_seed_demo_has_what_the_demo_needs(db_conn):
+    from datetime import date
+
+    from models.customer import Customer
+    from models.demo import demo_payload
+    from models.importer import import_data
+    from models.invoice import Invoice
+
+    import_data(demo_payload())
+    invoices = list(Invoice.select())
+    assert 55 <= len(invoices) <= 65
+    assert {i.status for i in invoices} == {"unpaid", "partial", "paid"}
+    assert any(i.is_overdue() for i in invoices)
+    assert any(i.cash_discount(date.today()) for i in invoices)
+    assert {i.currency for i in invoices} == {"NOK", "PLN"}
+    dist = Customer.get(Customer.account == "DIST-1")
+    assert sorted(c.account for c in dist.billed_customers) == ["RET-1", "RET-2"]
