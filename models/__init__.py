@@ -62,8 +62,9 @@ def lock_rows(query):
 from .customer import Customer, User  # noqa: E402
 from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
 from .product import Product  # noqa: E402
+from .order import SalesOrder, SalesOrderLine  # noqa: E402
 
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product]
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine]
 
 
 def create_tables():
