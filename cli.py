@@ -58,3 +58,19 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, who in demo_users():
             click.echo(f"  {email:<28} {who}")
+
+    @app.cli.command("invoice-orders")
+    def invoice_orders():
+        """Turn every open sales order into an invoice (invoice date today, terms of the invoice account)."""
+        from models.order import invoice_open_orders
+
+        with db.connection_context():
+            create_tables()
+            done = invoice_open_orders()
+            for item in done:
+                order, invoice = item.order, item.invoice
+                click.echo(f"  {order.number} -> {invoice.number}: billed to {invoice.invoice_account.account}, "
+                           f"ordered by {invoice.order_account.account}, {invoice.currency} {invoice.total:,.2f}, "
+                           f"due {invoice.due_date.isoformat()}")
+        click.echo(f"Invoiced {len(done)} open order{'' if len(done) == 1 else 's'}." if done
+                   else "No open orders to invoice.")
