@@ -94,6 +94,16 @@ def create_app(config: dict | None = None) -> Flask:
     def _connect():
         db.connect(reuse_if_open=True)
 
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static/"):
+            # Invoices and balances are private: never kept by shared caches or on disk.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     @app.teardown_request
     def _close(exc):
         if not db.is_closed():

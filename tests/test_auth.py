@@ -108,3 +108,11 @@ def test_unknown_url_is_a_friendly_404(world, client, auth):
     assert response.status_code == 404 and "There is nothing here" in response.get_data(as_text=True)
     htmx = client.get("/no/such/page", headers={"HX-Request": "true"})
     assert htmx.status_code == 404 and htmx.headers["HX-Retarget"] == "#messages"
+
+
+def test_private_pages_are_not_cached_and_carry_safety_headers(world, client, auth):
+    auth.login("kari")
+    response = client.get("/invoices")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
