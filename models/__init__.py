@@ -63,8 +63,9 @@ from .customer import Customer, User  # noqa: E402
 from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
 from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
+from .cart import Cart, CartLine  # noqa: E402
 
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine]
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine]
 
 
 def create_tables():

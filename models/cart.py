@@ -1,0 +1,365 @@
+"""The cart: one per user, kept in the database, holding invoices to pay OR products to order.
+
+The cart's rules live here, not in the views, so a crafted request meets them too:
+- a cart holds invoices or products, never both (SPEC "Paying invoices" 5);
+- everything in it shares one currency (SPEC 6);
+- an invoice is in it at most once, only while it has a balance, only if the user may see it;
+- an amount to pay is a number greater than zero with at most two decimals, at most the balance.
+
+Every change bumps `Cart.version`, so a checkout started from one state of the cart cannot
+be completed after the cart changed (a double click, a second tab, a replayed return).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, fn
+
+from . import BaseModel, db, lock_rows, write_transaction
+from .customer import User
+from .invoice import Invoice, today, utcnow
+from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
+from .product import Product
+
+INVOICES, PRODUCTS = "invoices", "products"
+MAX_QUANTITY = Decimal("9999")
+
+
+class CartError(Exception):
+    """A cart change the rules refuse. `message` is meant for the user (already translated)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What paying `amount` of an invoice's balance does: the money charged and the discount taken."""
+
+    charge: Decimal
+    discount: Decimal
+
+    @property
+    def settles(self) -> Decimal:
+        return self.charge + self.discount
+
+
+def allocate(invoice: Invoice, amount: Decimal, on: date | None = None) -> Allocation:
+    """Split a payment into money and cash discount.
+
+    Paying the whole balance while the cash discount is open takes the discount: any amount
+    from the discounted balance up to the balance settles the invoice and charges the
+    discounted balance. Anything less is a partial payment and takes no discount.
+    The caller has checked 0 < amount <= balance.
+    """
+    offer = invoice.cash_discount(on)
+    if offer is not None and amount >= offer.pay_amount:
+        return Allocation(offer.pay_amount, offer.amount)
+    return Allocation(round_money(amount), ZERO)
+
+
+def default_amount(invoice: Invoice, on: date | None = None) -> Decimal:
+    """The whole balance, or the discounted balance while the cash discount is open."""
+    offer = invoice.cash_discount(on)
+    return offer.pay_amount if offer is not None else invoice.balance
+
+
+def _money(amount: Decimal, currency: str | None) -> str:
+    """An amount as the pages show it (the `money` filter), for messages."""
+    if not currency:
+        return f"{amount:.2f}"
+    from views.context import money
+
+    return money(amount, currency)
+
+
+def parse_amount(text, balance: Decimal, currency: str | None = None) -> Decimal:
+    """A user-typed amount to pay, checked against `balance`. Raises CartError with the reason."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise CartError(_("Enter the amount to pay."), "amount")
+    if isinstance(text, str) and len(text) > 40:
+        raise CartError(_("Enter a number, for example 1250.00."), "amount")
+    try:
+        value = parse_decimal(text, places=None)
+    except AmountError as error:
+        if "large" in str(error):
+            raise CartError(_("Enter at most the balance, %(balance)s.", balance=_money(balance, currency)), "amount") from None
+        raise CartError(_("Enter a number, for example 1250.00."), "amount") from None
+    if value.as_tuple().exponent < -2:
+        raise CartError(_("Use at most 2 decimals."), "amount")
+    if value <= ZERO:
+        raise CartError(_("Enter an amount greater than zero."), "amount")
+    if value > balance:
+        raise CartError(_("Enter at most the balance, %(balance)s.", balance=_money(balance, currency)), "amount")
+    return round_money(value)
+
+
+def parse_quantity(text) -> Decimal:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise CartError(_("Enter a quantity."), "quantity")
+    try:
+        value = parse_decimal(text if isinstance(text, str) else str(text), places=0)
+    except AmountError:
+        raise CartError(_("Enter a whole number from 1 to 9999."), "quantity") from None
+    if value < 1 or value > MAX_QUANTITY:
+        raise CartError(_("Enter a whole number from 1 to 9999."), "quantity")
+    return value
+
+
+class Cart(BaseModel):
+    user = ForeignKeyField(User, unique=True, backref="carts", on_delete="CASCADE")
+    version = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    # Loading ------------------------------------------------------------------------
+    @classmethod
+    def for_user(cls, user: User) -> "Cart":
+        """The user's cart, created on first use."""
+        cart = cls.get_or_none(cls.user == user.id)
+        if cart is None:
+            try:
+                with db.atomic():
+                    cart = cls.create(user=user.id)
+            except Exception:  # noqa: BLE001 - a parallel request created it first
+                cart = cls.get(cls.user == user.id)
+        cart._user = user
+        return cart
+
+    @classmethod
+    def count_lines_for(cls, user: User) -> int:
+        """Lines in the user's cart, in one query (the header shows it on every page)."""
+        return (CartLine.select(fn.COUNT(CartLine.id))
+                .join(Cart, on=(CartLine.cart == Cart.id))
+                .where(Cart.user == user.id)
+                .scalar()) or 0
+
+    @classmethod
+    def invoice_ids_for(cls, user: User) -> set:
+        """Ids of the invoices in the user's cart, in one query (the Pay invoice buttons ask)."""
+        return {row[0] for row in (CartLine.select(CartLine.invoice)
+                                   .join(Cart, on=(CartLine.cart == Cart.id))
+                                   .where(Cart.user == user.id, CartLine.invoice.is_null(False))
+                                   .tuples())}
+
+    def lines(self) -> list:
+        """Every line with its invoice or product joined, in the order they were added (one query)."""
+        if getattr(self, "_lines", None) is None:
+            query = (CartLine.select(CartLine, Invoice, Product)
+                     .join(Invoice, JOIN.LEFT_OUTER, on=(CartLine.invoice == Invoice.id), attr="invoice")
+                     .switch(CartLine)
+                     .join(Product, JOIN.LEFT_OUTER, on=(CartLine.product == Product.id), attr="product")
+                     .where(CartLine.cart == self.id)
+                     .order_by(CartLine.id))
+            self._lines = list(query)
+        return self._lines
+
+    def _changed(self) -> None:
+        self._lines = None
+
+    def invoice_lines(self) -> list:
+        return [line for line in self.lines() if line.invoice_id]
+
+    def product_lines(self) -> list:
+        return [line for line in self.lines() if line.product_id]
+
+    @property
+    def kind(self) -> str | None:
+        """"invoices", "products", or None for an empty cart."""
+        lines = self.lines()
+        if not lines:
+            return None
+        return INVOICES if lines[0].invoice_id else PRODUCTS
+
+    @property
+    def currency(self) -> str | None:
+        lines = self.lines()
+        return lines[0].currency if lines else None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount or ZERO for line in self.lines()), ZERO)
+
+    def __len__(self):
+        return len(self.lines())
+
+    def line(self, line_id) -> "CartLine":
+        """One of this cart's lines; raises CartLine.DoesNotExist for anything else."""
+        for line in self.lines():
+            if str(line.id) == str(line_id):
+                return line
+        raise CartLine.DoesNotExist(line_id)
+
+    # Changing -------------------------------------------------------------------------
+    def _lock(self) -> None:
+        """Inside write_transaction(): serialise changes to this cart, then re-read its lines."""
+        locked = lock_rows(Cart.select(Cart.id, Cart.version).where(Cart.id == self.id)).get()
+        self.version = locked.version
+        self._changed()
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.updated_at = utcnow()
+        Cart.update(version=Cart.version + 1, updated_at=self.updated_at).where(Cart.id == self.id).execute()
+        self._changed()
+
+    def add_invoice(self, invoice: Invoice, user: User | None = None, on: date | None = None) -> "CartLine":
+        """Put an invoice in the cart to be paid in full (the default amount). Adding it twice keeps one line."""
+        user = user or getattr(self, "_user", None) or User.for_login(self.user_id)
+        if user.id != self.user_id or invoice.invoice_account_id not in user.customer.visible_account_ids():
+            raise Invoice.DoesNotExist(invoice.number)  # another company's invoice: as if it did not exist
+        with write_transaction():
+            self._lock()
+            invoice = lock_rows(Invoice.select().where(Invoice.id == invoice.id)).get()
+            for line in self.lines():
+                if line.invoice_id == invoice.id:
+                    return line
+            if self.kind == PRODUCTS:
+                raise CartError(_("Your cart holds products to order. A cart holds invoices or products, never "
+                                  "both: check out or empty the cart first, then pay invoice %(number)s.",
+                                  number=invoice.number))
+            if invoice.balance <= ZERO:
+                raise CartError(_("Invoice %(number)s is paid in full; there is nothing left to pay.",
+                                  number=invoice.number))
+            if self.currency and self.currency != invoice.currency:
+                raise CartError(_("Your cart holds invoices in %(currency)s, and invoices paid together share one "
+                                  "currency. Pay those first or remove them, then add invoice %(number)s "
+                                  "(%(other)s).", currency=self.currency, number=invoice.number,
+                                  other=invoice.currency))
+            line = CartLine.create(cart=self.id, invoice=invoice.id, amount=default_amount(invoice, on))
+            self._bump()
+        return line
+
+    def add_product(self, product: Product, quantity) -> "CartLine":
+        """Add `quantity` of a product (added to the line already there, if any)."""
+        quantity = parse_quantity(quantity)
+        if not product.active:
+            raise CartError(_("%(name)s is no longer sold.", name=product.name))
+        with write_transaction():
+            self._lock()
+            if self.kind == INVOICES:
+                raise CartError(_("Your cart holds invoices to pay. A cart holds invoices or products, never "
+                                  "both: check out or empty the cart first, then add %(name)s.", name=product.name))
+            if self.currency and self.currency != product.currency:
+                raise CartError(_("Your cart holds products priced in %(currency)s, and one order has one "
+                                  "currency. %(name)s is priced in %(other)s.", currency=self.currency,
+                                  name=product.name, other=product.currency))
+            existing = next((line for line in self.lines() if line.product_id == product.id), None)
+            if existing is not None:
+                quantity = existing.quantity + quantity
+                if quantity > MAX_QUANTITY:
+                    raise CartError(_("Enter a whole number from 1 to 9999."), "quantity")
+                existing.quantity = quantity
+                existing.amount = round_money(quantity * product.price)
+                existing.save(only=[CartLine.quantity, CartLine.amount])
+                line = existing
+            else:
+                line = CartLine.create(cart=self.id, product=product.id, quantity=quantity,
+                                       amount=round_money(quantity * product.price))
+            self._bump()
+        return line
+
+    def set_amount(self, line_id, text, on: date | None = None) -> "CartLine":
+        """Set the amount to pay of an invoice line. A wrong amount raises CartError and changes nothing.
+
+        While the cash discount is open, an amount from the discounted balance up to the balance
+        pays the invoice in full with the discount, so the discounted balance is stored.
+        """
+        line = self.line(line_id)
+        if not line.invoice_id:
+            raise CartLine.DoesNotExist(line_id)
+        amount = parse_amount(text, line.invoice.balance, line.invoice.currency)
+        amount = allocate(line.invoice, amount, on).charge
+        if amount != line.amount:
+            with write_transaction():
+                self._lock()
+                CartLine.update(amount=amount).where(CartLine.id == line.id, CartLine.cart == self.id).execute()
+                self._bump()
+        return self.line(line.id)
+
+    def set_amounts(self, texts: dict, on: date | None = None) -> dict:
+        """Set several amounts at once, all or nothing: {line id: text}. Returns {line id: message} when wrong."""
+        errors, parsed = {}, {}
+        for line in self.invoice_lines():
+            if line.id not in texts:
+                continue
+            try:
+                amount = parse_amount(texts[line.id], line.invoice.balance, line.invoice.currency)
+                parsed[line.id] = allocate(line.invoice, amount, on).charge
+            except CartError as error:
+                errors[line.id] = error.message
+        if errors:
+            return errors
+        changed = {line_id: amount for line_id, amount in parsed.items() if self.line(line_id).amount != amount}
+        if changed:
+            with write_transaction():
+                self._lock()
+                for line_id, amount in changed.items():
+                    CartLine.update(amount=amount).where(CartLine.id == line_id, CartLine.cart == self.id).execute()
+                self._bump()
+        return {}
+
+    def set_quantity(self, line_id, text) -> "CartLine":
+        line = self.line(line_id)
+        if not line.product_id:
+            raise CartLine.DoesNotExist(line_id)
+        quantity = parse_quantity(text)
+        with write_transaction():
+            self._lock()
+            CartLine.update(quantity=quantity, amount=round_money(quantity * line.product.price)).where(
+                CartLine.id == line.id, CartLine.cart == self.id).execute()
+            self._bump()
+        return self.line(line.id)
+
+    def remove_line(self, line_id) -> None:
+        line = self.line(line_id)
+        with write_transaction():
+            self._lock()
+            CartLine.delete().where(CartLine.id == line.id, CartLine.cart == self.id).execute()
+            self._bump()
+
+    def clear(self) -> None:
+        """Empty the cart (also after a successful checkout, inside its transaction)."""
+        with write_transaction():
+            CartLine.delete().where(CartLine.cart == self.id).execute()
+            self._bump()
+
+    # Reading for the cart page and checkout --------------------------------------------------
+    def problems(self, on: date | None = None) -> dict:
+        """{line id: message} for invoice lines whose stored amount no longer fits (the balance changed)."""
+        found = {}
+        for line in self.invoice_lines():
+            invoice = line.invoice
+            if invoice.balance <= ZERO:
+                found[line.id] = _("Invoice %(number)s has been paid in full meanwhile. Remove it from the cart.",
+                                   number=invoice.number)
+            elif line.amount is None or line.amount <= ZERO or line.amount > invoice.balance:
+                found[line.id] = _("The balance of %(number)s is now %(balance)s. Enter a new amount.",
+                                   number=invoice.number, balance=_money(invoice.balance, invoice.currency))
+        return found
+
+
+class CartLine(BaseModel):
+    cart = ForeignKeyField(Cart, backref="cart_lines", on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="CASCADE")
+    product = ForeignKeyField(Product, null=True, on_delete="CASCADE")
+    quantity = DecimalField(max_digits=12, decimal_places=2, null=True)
+    amount = MoneyField(null=True)  # the amount to pay (invoices) or quantity x price (products)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("cart", "invoice"), True),
+            (("cart", "product"), True),
+        )
+
+    @property
+    def currency(self) -> str:
+        return self.invoice.currency if self.invoice_id else self.product.currency
+
+    def allocation(self, on: date | None = None) -> Allocation:
+        return allocate(self.invoice, self.amount, on)
