@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test test-fast bench worker install install-dev chromium translations clean help
+.PHONY: run test test-fast bench worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
@@ -29,7 +29,14 @@ install-dev: $(VENV)/.dev translations
 
 # Compiled message catalogs are build output; make them from the committed .po files.
 translations: | $(BIN)/python
-	@if [ -d translations ]; then $(BIN)/pybabel compile -q -d translations 2>/dev/null || $(BIN)/pybabel compile -d translations; fi
+	@if [ -d translations ]; then $(BIN)/pybabel -q compile -d translations; fi
+
+# After changing user-visible text: re-extract it and merge it into translations/nb and pl (then translate
+# the new empty entries; tests/test_i18n.py fails until every one is translated).
+messages: | $(BIN)/python
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-output --no-wrap \
+	  --project=Settle --version=1.0 --copyright-holder=Settle -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 # Debian's Chromium for the browser suite (Playwright cannot download its own browser here).
 chromium:

@@ -1,6 +1,7 @@
 """What every template may use: money and date formatting through Babel, the header's cart count."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -9,12 +10,16 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 from babel.numbers import format_currency, format_decimal
 
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
 
 def money(amount: Decimal | None, currency: str) -> str:
     """An amount with its currency, in the page's language: 'NOK 1,234.50' / '1 234,50 kr' / '1 234,50 zł'."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=str(get_locale() or "en"), currency_digits=True)
+    text = format_currency(amount, currency, locale=str(get_locale() or "en"), currency_digits=True)
+    # CLDR currency spacing, which Babel leaves out: a code made of letters never touches the digits.
+    return _LETTER_DIGIT.sub("\u00a0", text)
 
 
 def number(amount: Decimal | None, places: int = 2) -> str:

@@ -1,0 +1,73 @@
+"""The language switcher: a plain POST per language, kept on the user and in a `lang` cookie."""
+from flask import Blueprint, after_this_request, current_app, flash, redirect, request, url_for
+from flask_babel import force_locale, gettext as _
+from flask_login import current_user, user_logged_in
+
+from models.customer import User
+from .auth import safe_next
+
+bp = Blueprint("language", __name__)
+
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+# Each language names itself, so a reader finds their own language whatever the page shows.
+LANGUAGE_NAMES = {"en": "English", "nb": "Norsk", "pl": "Polski"}
+
+
+def languages():
+    """(code, name) of every language the portal speaks, in the switcher's order."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
+def _remember(response, code):
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+@bp.route("/language", methods=["POST"])
+def choose():
+    back = safe_next(request.form.get("next")) or url_for("auth.home")
+    code = (request.form.get("lang") or "").strip()
+    if code not in current_app.config["LANGUAGES"]:
+        flash(_("That language is not available. Choose English, Norsk or Polski."), "error")
+        return redirect(back, 303)
+    if current_user.is_authenticated:
+        User.update(locale=code).where(User.id == current_user.id).execute()
+        current_user.locale = code
+    with force_locale(code):
+        flash(_("The portal is now shown in English."), "success")
+    return _remember(redirect(back, 303), code)
+
+
+@user_logged_in.connect
+def _on_sign_in(app, user, **extra):
+    """A visitor's choice made before signing in is kept on the user unless they already chose;
+    the user's own choice then also becomes the browser's, so the sign-in page after signing out
+    speaks it too."""
+    chosen = request.cookies.get(COOKIE)
+    if user.locale not in app.config["LANGUAGES"]:
+        if chosen in app.config["LANGUAGES"]:
+            User.update(locale=chosen).where(User.id == user.id).execute()
+            user.locale = chosen
+        return
+    if chosen != user.locale:
+        code = user.locale
+        after_this_request(lambda response: _remember(response, code))
+
+
+def return_to() -> str:
+    """Where the switcher comes back to: this page when it can be fetched again with GET."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+    except Exception:  # noqa: BLE001 - a POST-only URL or none: go home instead of a 405
+        return url_for("auth.home")
+    return request.path
+
+
+@bp.app_context_processor
+def _switcher_context():
+    return {"switcher_languages": languages, "switcher_return_to": return_to}
