@@ -7,6 +7,9 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .invoice import InvoiceLine
+from .money import round_money
+
 DEMO_PASSWORD = "demo-Passw0rd"
 
 CUSTOMERS = [
@@ -60,12 +63,10 @@ def _invoice(rng, number, billed, ordered, invoice_date, net_days, currency, sta
             price = str((Decimal(price) / 2).quantize(Decimal("0.01")))
         lines.append({"item": item, "description": description, "quantity": str(rng.randint(1, 40)),
                       "unit_price": price, "tax_percent": "23" if currency == "PLN" else "25"})
-    total = Decimal("0")
-    for line in lines:
-        amount = (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01"))
-        tax = (amount * Decimal(line["tax_percent"]) / 100).quantize(Decimal("0.01"))
-        total += amount + tax
-    paid = {"unpaid": Decimal("0"), "paid": total, "partial": (total * Decimal("0.4")).quantize(Decimal("0.01"))}[state]
+    total = sum((sum(InvoiceLine.compute(Decimal(line["quantity"]), Decimal(line["unit_price"]),
+                                         Decimal(line["tax_percent"])))
+                 for line in lines), Decimal("0"))
+    paid = {"unpaid": Decimal("0"), "paid": total, "partial": round_money(total * Decimal("0.4"))}[state]
     return {"number": number, "invoice_account": billed, "order_account": ordered,
             "invoice_date": invoice_date.isoformat(),
             "due_date": (invoice_date + timedelta(days=net_days)).isoformat(),

@@ -189,3 +189,22 @@ def test_seed_demo_has_what_the_demo_needs(db_conn):
     assert {i.currency for i in invoices} == {"NOK", "PLN"}
     dist = Customer.get(Customer.account == "DIST-1")
     assert sorted(c.account for c in dist.billed_customers) == ["RET-1", "RET-2"]
+
+
+def test_demo_paid_invoices_have_nothing_left_to_pay(db_conn):
+    """The demo's "paid" and "partial" states come out exactly: no stray cents from a second rounding rule."""
+    from models.demo import demo_payload
+    from models.importer import import_data
+    from models.invoice import Invoice
+
+    payload = demo_payload()
+    import_data(payload)
+    for record in payload["invoices"]:
+        invoice = Invoice.get(Invoice.number == record["number"])
+        paid = Decimal(record["paid"])
+        if paid == 0:
+            assert invoice.status == "unpaid"
+        elif paid == invoice.total:
+            assert invoice.status == "paid" and invoice.balance == 0
+        else:
+            assert invoice.status == "partial" and invoice.balance > invoice.total / 2
