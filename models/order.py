@@ -225,7 +225,14 @@ class PricedLine:
 
 
 def _priced_lines(cart) -> list[PricedLine]:
-    """The cart's product lines at today's prices; refuses what cannot be ordered."""
+    """The cart's product lines at today's prices, read under the cart's lock; refuses what cannot be ordered.
+
+    `Cart` caches its lines; `_lock()` row-locks the cart and re-reads them, so a second
+    submit that waited for the first sees the emptied cart instead of a stale copy.
+    """
+    relock = getattr(cart, "_lock", None)
+    if callable(relock):
+        relock()
     lines = []
     for cart_line in cart.product_lines():
         product = Product.get_or_none(Product.id == cart_line.product_id) if cart_line.product_id else None
@@ -240,15 +247,18 @@ def _priced_lines(cart) -> list[PricedLine]:
     return lines
 
 
-def place_order(user: User, cart, method: str) -> SalesOrder:
+def place_order(user: User, cart, method: str, cart_version: int | None = None) -> SalesOrder:
     """Turn `user`'s product cart into a sales order, or raise OrderRefused with nothing recorded.
 
     On account: checked against the invoice account's credit limit while holding its row lock,
-    then the cart is emptied. Card: the order waits for the gateway (`confirm_card_payment`);
+    then the cart is emptied. `cart_version` (from the checkout form) refuses a cart that
+    changed after the buyer saw it. Card: the order waits for the gateway (`confirm_card_payment`);
     the cart stays as it is until the payment is approved.
     """
     if method not in METHODS:
         raise OrderRefused("unknown_method")
+    if getattr(cart, "user_id", user.id) != user.id:
+        raise ValueError("a cart is ordered by its own user")
     customer = user.customer
     billed_id = customer.invoice_account_id or customer.id
     with write_transaction():
@@ -258,6 +268,8 @@ def place_order(user: User, cart, method: str) -> SalesOrder:
         lines = _priced_lines(cart)
         if not lines:
             raise OrderRefused("empty_cart")
+        if cart_version is not None and getattr(cart, "version", cart_version) != cart_version:
+            raise OrderRefused("cart_changed")
         currencies = {line.product.currency for line in lines}
         if len(currencies) > 1:
             raise OrderRefused("mixed_currencies")
@@ -386,3 +398,9 @@ def recent_orders(user: User, limit: int = ORDERS_SHOWN) -> list[SalesOrder]:
         .order_by(SalesOrder.created_at.desc(), SalesOrder.id.desc())
         .limit(limit)
     )
+
+
+def cancel_card_order(order_id: int) -> None:
+    """The gateway declined: the waiting card order will never be placed."""
+    SalesOrder.update(status=CANCELLED).where(SalesOrder.id == order_id,
+                                              SalesOrder.status == AWAITING_PAYMENT).execute()

@@ -17,24 +17,22 @@ TEN_WRAPS = Decimal("1612.50")
 DIST1_UNPAID = Decimal("3500.00")  # D-001 1250 + D-002 1250 + D-004 1000 (D-003 is paid)
 
 
-class ListCart:
-    """The part of the cart `place_order` uses: its product lines, and emptying it."""
+def cart_of(who, *items):
+    """`who`'s own cart (kept in the database), emptied, then filled with (item, quantity) pairs."""
+    from models.cart import Cart
+    from models.product import Product
 
-    def __init__(self, *items):
-        from models.product import Product
+    cart = Cart.for_user(user(who))
+    cart.clear()
+    for item, quantity in items:
+        cart.add_product(Product.get(Product.item == item), quantity)
+    return cart
 
-        self.lines = []
-        for item, quantity in items:
-            product = Product.get(Product.item == item)
-            self.lines.append(SimpleNamespace(product_id=product.id, product=product, quantity=Decimal(quantity)))
-        self.kind = "products" if self.lines else None
-        self.cleared = False
 
-    def product_lines(self):
-        return list(self.lines)
+def in_cart(who) -> int:
+    from models.cart import Cart
 
-    def clear(self):
-        self.lines, self.kind, self.cleared = [], None, True
+    return Cart.count_lines_for(user(who))
 
 
 def user(who):
@@ -59,8 +57,7 @@ def set_limit(account, limit):
 def test_retailer_order_is_billed_to_its_invoice_account(world, db_conn):
     from models.order import ON_ACCOUNT, OPEN, SalesOrderLine, place_order
 
-    cart = ListCart(("A-100", "10"))
-    order = place_order(user("kari"), cart, ON_ACCOUNT)
+    order = place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
 
     assert order.number == f"SO-{order.id:06d}"
     assert order.order_account.account == "RET-1"
@@ -73,13 +70,13 @@ def test_retailer_order_is_billed_to_its_invoice_account(world, db_conn):
     assert (line.item, line.description, line.quantity, line.unit_price, line.tax_percent) == (
         "A-100", "Pallet wrap", Decimal("10"), Decimal("129.00"), Decimal("25"))
     assert (line.amount, line.tax) == (Decimal("1290.00"), Decimal("322.50"))
-    assert cart.cleared
+    assert in_cart("kari") == 0
 
 
 def test_independent_customer_is_its_own_invoice_account(world, db_conn):
     from models.order import ON_ACCOUNT, place_order
 
-    order = place_order(user("anna"), ListCart(("P-100", "3")), ON_ACCOUNT)
+    order = place_order(user("anna"), cart_of("anna", ("P-100", "3")), ON_ACCOUNT)
     assert order.order_account.account == order.invoice_account.account == "IND-1"
     # 3 x 59.90 = 179.70; Polish VAT 23 % = 41.33 (41.331 rounded half-up)
     assert (order.currency, order.subtotal, order.tax, order.total) == (
@@ -104,7 +101,7 @@ def test_billing_terms_and_limit_come_from_the_invoice_account(world, db_conn):
     assert billing.credit.available == Decimal("96500.00")
 
     # The 10.00 limit on RET-1's own record does not stop an order billed to DIST-1.
-    place_order(user("kari"), ListCart(("A-100", "10")), ON_ACCOUNT)
+    place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
     credit = billing_for(user("ola").customer).credit
     assert (credit.invoices, credit.orders) == (DIST1_UNPAID, TEN_WRAPS)
     assert credit.available == Decimal("100000.00") - DIST1_UNPAID - TEN_WRAPS
@@ -120,20 +117,19 @@ def test_order_over_the_limit_is_refused_with_the_available_credit_and_nothing_r
     from models.order import ON_ACCOUNT, OrderRefused, SalesOrder, SalesOrderLine, place_order
 
     set_limit("DIST-1", Decimal("5000.00"))
-    cart = ListCart(("A-100", "10"))
     with pytest.raises(OrderRefused) as refused:
-        place_order(user("kari"), cart, ON_ACCOUNT)
+        place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
     assert refused.value.code == "credit_limit"
     assert refused.value.params["available"] == Decimal("1500.00")
     assert refused.value.params["total"] == TEN_WRAPS
     assert SalesOrder.select().count() == 0 and SalesOrderLine.select().count() == 0
-    assert not cart.cleared and len(cart.product_lines()) == 1
+    assert in_cart("kari") == 1  # the cart is kept as it was
 
     # Exactly at the limit is allowed; one cent more is not.
     set_limit("DIST-1", DIST1_UNPAID + TEN_WRAPS)
-    place_order(user("kari"), ListCart(("A-100", "10")), ON_ACCOUNT)
+    place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
     with pytest.raises(OrderRefused) as refused:
-        place_order(user("sara"), ListCart(("A-100", "1")), ON_ACCOUNT)
+        place_order(user("sara"), cart_of("sara", ("A-100", "1")), ON_ACCOUNT)
     assert refused.value.params["available"] == Decimal("0.00")
     assert SalesOrder.select().count() == 1
 
@@ -143,9 +139,9 @@ def test_open_orders_count_until_invoiced_and_paying_frees_credit(world, db_conn
     from models.order import ON_ACCOUNT, OrderRefused, billing_for, invoice_open_orders, place_order
 
     set_limit("DIST-1", DIST1_UNPAID + TEN_WRAPS + Decimal("100.00"))
-    place_order(user("kari"), ListCart(("A-100", "10")), ON_ACCOUNT)
+    place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
     with pytest.raises(OrderRefused):  # the open order already uses the room
-        place_order(user("sara"), ListCart(("A-100", "1")), ON_ACCOUNT)
+        place_order(user("sara"), cart_of("sara", ("A-100", "1")), ON_ACCOUNT)
     [done] = invoice_open_orders()
     credit = billing_for(customer("DIST-1")).credit
     assert (credit.invoices, credit.orders) == (DIST1_UNPAID + TEN_WRAPS, Decimal("0.00"))  # counted once
@@ -154,67 +150,108 @@ def test_open_orders_count_until_invoiced_and_paying_frees_credit(world, db_conn
     invoice.settle(invoice.balance)
     invoice.save()
     assert billing_for(customer("DIST-1")).credit.used == DIST1_UNPAID
-    place_order(user("sara"), ListCart(("A-100", "1")), ON_ACCOUNT)
+    place_order(user("sara"), cart_of("sara", ("A-100", "1")), ON_ACCOUNT)
 
 
 def test_on_account_orders_are_billed_in_the_invoice_accounts_currency(world, db_conn):
     from models.order import ON_ACCOUNT, OrderRefused, SalesOrder, place_order
 
     with pytest.raises(OrderRefused) as refused:
-        place_order(user("kari"), ListCart(("P-100", "1")), ON_ACCOUNT)
+        place_order(user("kari"), cart_of("kari", ("P-100", "1")), ON_ACCOUNT)
     assert refused.value.code == "currency" and refused.value.params["account_currency"] == "NOK"
     assert SalesOrder.select().count() == 0
 
 
 def test_empty_cart_unknown_method_and_bad_quantity_are_refused(world, db_conn):
+    from models.cart import CartLine
     from models.order import ON_ACCOUNT, OrderRefused, SalesOrder, place_order
 
-    for cart, method, code in [(ListCart(), ON_ACCOUNT, "empty_cart"),
-                               (ListCart(("A-100", "1")), "invoice", "unknown_method"),
-                               (ListCart(("A-100", "0")), ON_ACCOUNT, "bad_quantity"),
-                               (ListCart(("A-100", "1.5")), ON_ACCOUNT, "bad_quantity")]:
-        with pytest.raises(OrderRefused) as refused:
+    def refused(cart, method):
+        with pytest.raises(OrderRefused) as error:
             place_order(user("kari"), cart, method)
-        assert refused.value.code == code
+        return error.value.code
+
+    assert refused(cart_of("kari"), ON_ACCOUNT) == "empty_cart"
+    assert refused(cart_of("kari", ("A-100", "1")), "invoice") == "unknown_method"
+    for crafted in (Decimal("0"), Decimal("1.5"), Decimal("-3")):  # what the cart itself never lets in
+        cart = cart_of("kari", ("A-100", "1"))
+        CartLine.update(quantity=crafted).where(CartLine.cart == cart.id).execute()
+        assert refused(cart, ON_ACCOUNT) == "bad_quantity"
     assert SalesOrder.select().count() == 0
 
 
 def test_the_same_cart_cannot_be_ordered_twice(world, db_conn):
-    """A double click: the second submit finds the cart emptied by the first."""
+    """A double click: the second submit finds the cart emptied by the first, even from a stale copy."""
+    from models.cart import Cart
     from models.order import ON_ACCOUNT, OrderRefused, SalesOrder, place_order
 
-    cart = ListCart(("A-100", "2"))
-    place_order(user("kari"), cart, ON_ACCOUNT)
+    first = cart_of("kari", ("A-100", "2"))
+    second = Cart.for_user(user("kari"))
+    assert second.kind == "products"  # loaded before the first order, like a parallel request
+    place_order(user("kari"), first, ON_ACCOUNT)
     with pytest.raises(OrderRefused) as refused:
-        place_order(user("kari"), cart, ON_ACCOUNT)
+        place_order(user("kari"), second, ON_ACCOUNT)
     assert refused.value.code == "empty_cart"
     assert SalesOrder.select().count() == 1
 
 
+def test_a_cart_changed_after_checkout_opened_is_refused(world, db_conn):
+    from models.product import Product
+    from models.order import ON_ACCOUNT, OrderRefused, SalesOrder, place_order
+
+    cart = cart_of("kari", ("A-100", "2"))
+    seen = cart.version
+    cart.add_product(Product.get(Product.item == "A-100"), "5")
+    with pytest.raises(OrderRefused) as refused:
+        place_order(user("kari"), cart, ON_ACCOUNT, cart_version=seen)
+    assert refused.value.code == "cart_changed" and SalesOrder.select().count() == 0
+    order = place_order(user("kari"), cart, ON_ACCOUNT, cart_version=cart.version)
+    assert order.subtotal == Decimal("903.00")  # 7 x 129.00
+
+
+def extra_buyers(count):
+    """More users of the companies billed to DIST-1, each with a cart of its own."""
+    from models.customer import User
+
+    made = []
+    for index in range(count):
+        account = ("RET-1", "RET-2", "DIST-1")[index % 3]
+        buyer = User(email=f"buyer{index}@{account.lower()}.example", name=f"Buyer {index}",
+                     customer=customer(account))
+        buyer.set_password("test-Passw0rd")
+        buyer.save()
+        made.append(User.for_login(buyer.id))
+    return made
+
+
 @pytest.mark.parametrize("round_no", range(3))
 def test_concurrent_orders_at_the_limit_never_go_over_it(world, app, round_no):
-    """Eight buyers of four companies billed to DIST-1 order at the same moment; the limit holds room for three."""
+    """Eight buyers of three companies billed to DIST-1 order at the same moment; the limit holds room for three."""
     from models import db
+    from models.cart import Cart
     from models.order import ON_ACCOUNT, OPEN, OrderRefused, SalesOrder, billing_for, place_order
+    from models.product import Product
 
     with db.connection_context():
         set_limit("DIST-1", DIST1_UNPAID + 3 * TEN_WRAPS + Decimal("0.99"))
-        buyers = [user(who) for who in ("kari", "ola", "sara", "nina") * 2]
-        carts = [ListCart(("A-100", "10")) for _ in buyers]
+        buyers = [user(who) for who in ("kari", "ola", "sara", "nina")] + extra_buyers(4)
+        wrap = Product.get(Product.item == "A-100")
+        for buyer in buyers:
+            Cart.for_user(buyer).add_product(wrap, "10")
     start = threading.Barrier(len(buyers))
     placed, refused, errors = [], [], []
 
-    def buy(buyer, cart):
+    def buy(buyer):
         try:
             start.wait(timeout=10)
             with db.connection_context():
-                placed.append(place_order(buyer, cart, ON_ACCOUNT).number)
+                placed.append(place_order(buyer, Cart.for_user(buyer), ON_ACCOUNT).number)
         except OrderRefused as error:
             refused.append(error.params.get("available"))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(repr(error))
 
-    threads = [threading.Thread(target=buy, args=pair) for pair in zip(buyers, carts)]
+    threads = [threading.Thread(target=buy, args=(buyer,)) for buyer in buyers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -226,6 +263,7 @@ def test_concurrent_orders_at_the_limit_never_go_over_it(world, app, round_no):
         credit = billing_for(customer("DIST-1")).credit
         assert credit.used == DIST1_UNPAID + 3 * TEN_WRAPS <= credit.limit
         assert SalesOrder.select().where(SalesOrder.status == OPEN).count() == 3
+        assert sum(Cart.count_lines_for(buyer) for buyer in buyers) == 5  # the refused keep their carts
 
 
 # Invoicing -----------------------------------------------------------------------------------
@@ -235,8 +273,8 @@ def test_invoice_orders_command_invoices_each_open_order_once(world, app):
     from models.order import INVOICED, ON_ACCOUNT, SalesOrder, place_order
 
     with db.connection_context():
-        first = place_order(user("kari"), ListCart(("A-100", "10")), ON_ACCOUNT)
-        second = place_order(user("anna"), ListCart(("P-100", "3")), ON_ACCOUNT)
+        first = place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
+        second = place_order(user("anna"), cart_of("anna", ("P-100", "3")), ON_ACCOUNT)
         invoices_before = Invoice.select().count()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["invoice-orders"])
@@ -274,7 +312,7 @@ def test_two_invoicing_runs_at_once_invoice_each_order_once(world, app):
 
     with db.connection_context():
         for who in ("kari", "ola", "sara", "nina", "anna"):
-            place_order(user(who), ListCart(("P-100" if who == "anna" else "A-100", "1")), ON_ACCOUNT)
+            place_order(user(who), cart_of(who, ("P-100" if who == "anna" else "A-100", "1")), ON_ACCOUNT)
         before = Invoice.select().count()
     start, results, errors = threading.Barrier(2), [], []
 
@@ -301,7 +339,7 @@ def test_retailer_order_becomes_an_invoice_the_whole_organization_sees(world, db
     from models.invoice import Invoice
     from models.order import ON_ACCOUNT, SalesOrder, invoice_open_orders, place_order
 
-    order = place_order(user("kari"), ListCart(("A-100", "10")), ON_ACCOUNT)
+    order = place_order(user("kari"), cart_of("kari", ("A-100", "10")), ON_ACCOUNT)
     for who, sees in [("kari", True), ("ola", True), ("sara", True), ("nina", True), ("anna", False)]:
         assert SalesOrder.visible_to(user(who)).where(SalesOrder.id == order.id).exists() is sees, who
     [done] = invoice_open_orders()
@@ -320,9 +358,9 @@ def test_card_order_waits_for_the_gateway_then_is_invoiced_as_paid(world, db_con
                               confirm_card_payment, invoice_open_orders, place_order)
 
     set_limit("DIST-1", DIST1_UNPAID)  # no room on account: a card order does not need any
-    cart = ListCart(("A-100", "10"))
+    cart = cart_of("kari", ("A-100", "10"))
     order = place_order(user("kari"), cart, CARD)
-    assert order.status == AWAITING_PAYMENT and not cart.cleared
+    assert order.status == AWAITING_PAYMENT and in_cart("kari") == 1
     assert billing_for(customer("DIST-1")).credit.orders == Decimal("0.00")
     assert invoice_open_orders() == []
     with pytest.raises(SalesOrder.DoesNotExist):  # not placed yet: no confirmation page
@@ -330,10 +368,10 @@ def test_card_order_waits_for_the_gateway_then_is_invoiced_as_paid(world, db_con
 
     with pytest.raises(OrderRefused):
         confirm_card_payment(order.id, "pay_1", Decimal("1.00"), cart=cart)
-    assert SalesOrder.get_by_id(order.id).status == AWAITING_PAYMENT and not cart.cleared
+    assert SalesOrder.get_by_id(order.id).status == AWAITING_PAYMENT and in_cart("kari") == 1
     confirm_card_payment(order.id, "pay_1", TEN_WRAPS, cart=cart)
     confirm_card_payment(order.id, "pay_1", TEN_WRAPS, cart=cart)  # a replayed return changes nothing
-    assert SalesOrder.get_by_id(order.id).status == OPEN and cart.cleared
+    assert SalesOrder.get_by_id(order.id).status == OPEN and in_cart("kari") == 0
     assert billing_for(customer("DIST-1")).credit.orders == Decimal("0.00")  # paid: no credit used
 
     [done] = invoice_open_orders()
@@ -344,32 +382,15 @@ def test_card_order_waits_for_the_gateway_then_is_invoiced_as_paid(world, db_con
 
 
 # Pages ---------------------------------------------------------------------------------------
-@pytest.fixture
-def shop(monkeypatch):
-    """The buyer's cart as the orders view sees it; a ListCart until a test fills it."""
-    import views.orders
-
-    carts = {}
-
-    def cart_for_user():
-        from flask_login import current_user
-
-        return carts.get(current_user.email) or ListCart()
-
-    monkeypatch.setattr(views.orders, "_cart_for_user", cart_for_user)
-    return carts
-
-
-def fill(shop, who, *items):
+def fill(who, *items):
     from models import db
 
     with db.connection_context():
-        shop[USERS[who][0]] = ListCart(*items)
-    return shop[USERS[who][0]]
+        cart_of(who, *items)
 
 
-def test_place_order_on_account_shows_the_confirmation(world, client, auth, shop):
-    fill(shop, "kari", ("A-100", "10"))
+def test_place_order_on_account_shows_the_confirmation(world, client, auth):
+    fill("kari", ("A-100", "10"))
     auth.login("kari")
     response = client.post("/orders", data={"payment_method": "on_account"})
     assert response.status_code == 303
@@ -383,13 +404,13 @@ def test_place_order_on_account_shows_the_confirmation(world, client, auth, shop
     assert "1,612.50" in html and "322.50" in html
 
 
-def test_refused_order_page_shows_the_available_credit(world, client, auth, shop):
+def test_refused_order_page_shows_the_available_credit(world, client, auth):
     from models import db
     from models.order import SalesOrder
 
     with db.connection_context():
         set_limit("DIST-1", Decimal("5000.00"))
-    cart = fill(shop, "kari", ("A-100", "10"))
+    fill("kari", ("A-100", "10"))
     auth.login("kari")
     response = client.post("/orders", data={"payment_method": "on_account"})
     assert response.status_code == 422
@@ -397,9 +418,8 @@ def test_refused_order_page_shows_the_available_credit(world, client, auth, shop
     assert "Order not placed" in html
     assert "Available credit: NOK\xa01,500.00" in html or "Available credit: NOK 1,500.00" in html
     assert 'role="alert"' in html
-    assert not cart.cleared
     with db.connection_context():
-        assert SalesOrder.select().count() == 0
+        assert SalesOrder.select().count() == 0 and in_cart("kari") == 1
     # htmx gets the message alone, for the page's message area
     response = client.post("/orders", data={"payment_method": "on_account"}, headers={"HX-Request": "true"})
     assert response.status_code == 422 and response.headers["HX-Retarget"] == "#messages"
@@ -407,16 +427,16 @@ def test_refused_order_page_shows_the_available_credit(world, client, auth, shop
 
 
 @pytest.mark.parametrize("method", ["", "invoice", "ON_ACCOUNT", "x" * 500])
-def test_unknown_payment_method_is_refused(world, client, auth, shop, method):
-    fill(shop, "kari", ("A-100", "1"))
+def test_unknown_payment_method_is_refused(world, client, auth, method):
+    fill("kari", ("A-100", "1"))
     auth.login("kari")
     response = client.post("/orders", data={"payment_method": method})
     assert response.status_code == 422
     assert "Choose a payment method" in response.get_data(as_text=True)
 
 
-def test_order_pages_of_other_companies_answer_404(world, client, auth, shop):
-    fill(shop, "kari", ("A-100", "1"))
+def test_order_pages_of_other_companies_answer_404(world, client, auth):
+    fill("kari", ("A-100", "1"))
     auth.login("kari")
     client.post("/orders", data={"payment_method": "on_account"})
     for who, status in [("sara", 200), ("nina", 200), ("anna", 404)]:
@@ -431,8 +451,8 @@ def test_order_pages_of_other_companies_answer_404(world, client, auth, shop):
     assert client.get("/orders/" + "9" * 60).status_code == 404
 
 
-def test_my_account_shows_billing_credit_and_orders(world, client, auth, shop, app):
-    fill(shop, "kari", ("A-100", "10"))
+def test_my_account_shows_billing_credit_and_orders(world, client, auth, app):
+    fill("kari", ("A-100", "10"))
     auth.login("kari")
     html = client.get("/account").get_data(as_text=True)
     assert "No orders yet." in html
@@ -465,3 +485,50 @@ def test_my_account_shows_billing_credit_and_orders(world, client, auth, shop, a
     auth.login("anna")
     html = client.get("/account").get_data(as_text=True)
     assert "SO-000001" not in html and "No credit limit" in html
+
+
+def _pay_on_gateway(client, response, card):
+    """Follow the portal's redirect to the test gateway's page and pay there; returns the portal URL it sends back to."""
+    from urllib.parse import urlsplit
+
+    assert response.status_code == 303 and "/gateway/test/" in response.headers["Location"]
+    page = response.headers["Location"]
+    assert client.get(page).status_code == 200
+    back = client.post(page, data={"card_number": card})
+    assert back.status_code == 303
+    parts = urlsplit(back.headers["Location"])
+    return f"{parts.path}?{parts.query}"
+
+
+def test_card_order_through_the_test_gateway(world, app, client, auth):
+    from models import db
+
+    if "gateway.pay" not in app.view_functions:
+        pytest.skip("the test gateway's page is not registered yet (issue 3)")
+    from models.order import OPEN, SalesOrder
+
+    fill("kari", ("A-100", "10"))
+    auth.login("kari")
+    declined = _pay_on_gateway(client, client.post("/orders", data={"payment_method": "card"}),
+                               "4000 0000 0000 0002")
+    response = client.get(declined)
+    assert response.status_code == 303  # back to the checkout, where the message is shown
+    assert "declined" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with db.connection_context():
+        assert in_cart("kari") == 1
+        assert SalesOrder.select().where(SalesOrder.status == OPEN).count() == 0
+    assert client.get("/orders/SO-000001").status_code == 404  # never placed
+
+    back = _pay_on_gateway(client, client.post("/orders", data={"payment_method": "card"}), "4242 4242 4242 4242")
+    tampered = back.replace("status=approved", "status=approved&x=1").replace("amount=1612.50", "amount=1.00")
+    assert client.get(tampered).status_code == 400
+    response = client.get(back)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/orders/SO-000002")
+    assert client.get(back).headers["Location"].endswith("/orders/SO-000002")  # a replay changes nothing
+    html = client.get("/orders/SO-000002").get_data(as_text=True)
+    assert "placed and paid by card" in html and "1,612.50" in html
+    with db.connection_context():
+        assert in_cart("kari") == 0
+        order = SalesOrder.get(SalesOrder.number == "SO-000002")
+        assert order.status == OPEN and order.gateway_reference.startswith("TEST-")
+        assert SalesOrder.select().where(SalesOrder.status == OPEN).count() == 1

@@ -2,7 +2,7 @@
 
 The checkout page (views/checkout.py) shows `orders/_billed_to.html` and posts **Place order** here.
 """
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -19,6 +19,7 @@ from models.order import (
     SalesOrder,
     SalesOrderLine,
     billing_for,
+    cancel_card_order,
     confirm_card_payment,
     place_order,
     recent_orders,
@@ -82,7 +83,15 @@ def refusal_message(error: OrderRefused) -> str:
         return _("The payment did not match the order total, so the order was not placed. Nothing was charged "
                  "by Settle; please contact us.")
     if error.code == "payment_declined":
-        return _("The card payment was not completed, so the order was not placed. Your cart is unchanged.")
+        return _("The card payment was declined, so the order was not placed. Your cart is unchanged: "
+                 "try another card, or order on account.")
+    if error.code == "payment_invalid":
+        return _("The payment page's answer could not be verified, so the order was not placed. "
+                 "Nothing was recorded.")
+    if error.code == "card_unavailable":
+        return _("Card payments are not available right now. Order on account, or try again later.")
+    if error.code == "cart_changed":
+        return _("Your cart changed after you opened the checkout. Check it and place the order again.")
     return _("Choose a payment method: On account or Card.")
 
 
@@ -133,19 +142,26 @@ def _cart_for_user():
 
 
 # Routes ---------------------------------------------------------------------------------------
+def _form_cart_version():
+    raw = (request.form.get("cart_version") or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+
+
 @bp.post("/orders")
 @login_required
 def place():
     method = (request.form.get("payment_method") or "").strip()
     if method not in METHODS:
         return _refused(OrderRefused("unknown_method"))
+    if method == CARD and not _card_payments_available():
+        return _refused(OrderRefused("card_unavailable"))
     cart = _cart_for_user()
     if cart is None:
         return _refused(OrderRefused("empty_cart"))
     if getattr(cart, "kind", None) == "invoices":
         return _refused(OrderRefused("invoice_cart"))
     try:
-        order = place_order(current_user, cart, method)
+        order = place_order(current_user, cart, method, cart_version=_form_cart_version())
     except OrderRefused as error:
         return _refused(error)
     if order.status == AWAITING_PAYMENT:
@@ -153,21 +169,33 @@ def place():
     return _go(url_for(".detail", number=order.number))
 
 
+def _checkout_url() -> str:
+    for endpoint in ("checkout.index", "cart.index"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("account.index")
+
+
+def _card_payments_available() -> bool:
+    try:
+        from models.gateway import card_payments_available
+    except ImportError:  # the gateway arrives with the cart's issue
+        return False
+    return card_payments_available() and "gateway.pay" in current_app.view_functions
+
+
 def _card_payment_url(order: SalesOrder) -> str:
     from models.gateway import get_gateway
 
-    return get_gateway().create_payment(
-        amount=order.total, currency=order.currency, reference=order.number,
-        return_url=url_for(".card_return", number=order.number, _external=True),
-        cancel_url=url_for(".card_return", number=order.number, _external=True),
-    )
+    back = url_for(".card_return", number=order.number, _external=True)
+    return get_gateway().create_payment(order.total, order.currency, order.number, back, back)
 
 
 @bp.route("/orders/<number>/card")
 @login_required
 def card_return(number):
-    """Where the payment page sends the buyer back: approved makes the order Open, anything else changes nothing."""
-    from models.gateway import get_gateway
+    """Where the payment page sends the buyer back. Approved: the order is placed. Otherwise nothing changes."""
+    from models.gateway import GatewayUnavailable, get_gateway
 
     try:
         order = SalesOrder.visible_to(current_user).where(SalesOrder.number == number).get()
@@ -175,24 +203,29 @@ def card_return(number):
         abort(404)
     if order.placed_by_id != current_user.id:
         abort(404)
-    if order.status in (OPEN, INVOICED):  # a replayed return
+    if order.status in (OPEN, INVOICED):  # a replayed return, or a reload of it
         return redirect(url_for(".detail", number=order.number), 303)
-    result = get_gateway().verify_return(request.args)
-    approved = bool(_field(result, "approved")) and bool(_field(result, "signature_ok", True))
-    if not approved or _field(result, "reference") != order.number:
-        return _refused(OrderRefused("payment_declined"), status=402 if approved is False else 400)
+    if order.status != AWAITING_PAYMENT:
+        return _refused(OrderRefused("payment_declined"), status=409)
     try:
-        confirm_card_payment(order.id, _field(result, "gateway_reference") or _field(result, "payment_id")
-                             or order.number, _field(result, "amount"), cart=_cart_for_user())
+        result = get_gateway().verify_return(request.args)
+    except GatewayUnavailable:
+        return _refused(OrderRefused("card_unavailable"), status=503)
+    if not request.args.get("status"):  # the buyer cancelled on the payment page
+        flash(_("The card payment was cancelled, so the order was not placed. Your cart is unchanged."), "info")
+        return redirect(_checkout_url(), 303)
+    if not result.signature_ok or result.reference != order.number or result.currency != order.currency:
+        return _refused(OrderRefused("payment_invalid"), status=400)
+    if not result.approved:
+        cancel_card_order(order.id)
+        flash(refusal_message(OrderRefused("payment_declined")), "error")
+        return redirect(_checkout_url(), 303)
+    try:
+        confirm_card_payment(order.id, result.gateway_reference, result.amount, cart=_cart_for_user())
     except OrderRefused as error:
-        return _refused(error, status=400)
+        get_gateway().void(result)
+        return _refused(error, status=409)
     return redirect(url_for(".detail", number=order.number), 303)
-
-
-def _field(result, name, default=None):
-    if isinstance(result, dict):
-        return result.get(name, default)
-    return getattr(result, name, default)
 
 
 @bp.route("/orders/<number>")
