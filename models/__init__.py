@@ -64,8 +64,9 @@ from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
 from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
 from .cart import Cart, CartLine  # noqa: E402
+from .checkout import Checkout, CheckoutLine  # noqa: E402
 
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine]
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine]
 
 
 def create_tables():
