@@ -1,0 +1,247 @@
+"""Paying the invoices in a cart: a checkout, the gateway's result, and the payments it records.
+
+A `Checkout` freezes what the buyer agreed to pay (one `CheckoutLine` per invoice) and the
+version of the cart it came from; the gateway charges its total. When the gateway's signed
+result comes back, `complete()` records it in ONE transaction that first takes the locks
+(BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL: checkout, then cart, then
+invoices in id order, so two payers never deadlock) and then re-checks every amount against
+the balance at that moment. So:
+
+- a replayed return (reload, back button, double click) finds the checkout already paid and
+  records nothing more;
+- a second checkout of the same cart (double click on Pay now, a second tab) finds the cart
+  changed and is refused;
+- two people paying the same invoice at the same moment: the second finds the smaller balance,
+  is refused with a message, and the gateway is told to release its payment (not charged).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
+
+from . import BaseModel, lock_rows, write_transaction
+from .cart import INVOICES, Cart, CartLine, _money
+from .customer import User
+from .invoice import Invoice, Payment, utcnow
+from .money import ZERO, MoneyField
+
+CARD, ON_ACCOUNT = "card", "on_account"
+# The payment methods that may pay invoices. "On account" (customer credit) never may.
+INVOICE_METHODS = (CARD,)
+
+PENDING, PAID, DECLINED, REFUSED, CANCELLED = "pending", "paid", "declined", "refused", "cancelled"
+
+
+class CheckoutError(Exception):
+    """A checkout the rules refuse; nothing was recorded. `message` is for the user."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Checkout(BaseModel):
+    reference = CharField(max_length=40, unique=True)  # the portal's reference, given to the gateway
+    user = ForeignKeyField(User, backref="checkouts", on_delete="CASCADE")
+    cart = ForeignKeyField(Cart, null=True, backref="checkouts", on_delete="SET NULL")
+    cart_version = IntegerField()
+    method = CharField(max_length=20)
+    currency = CharField(max_length=3)
+    total = MoneyField()
+    status = CharField(max_length=12, default=PENDING)
+    reason = CharField(max_length=200, default="")  # why it was refused (a code and the invoice number)
+    gateway = CharField(max_length=20, default="")
+    gateway_reference = CharField(max_length=100, null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    completed_at = DateTimeField(null=True)
+
+
+class CheckoutLine(BaseModel):
+    checkout = ForeignKeyField(Checkout, backref="checkout_lines", on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, backref="checkout_lines", on_delete="CASCADE")
+    amount = MoneyField()  # the money to charge for this invoice
+    discount = MoneyField(default=ZERO)  # the cash discount it takes (recorded on payment)
+
+
+def check_method(method: str) -> None:
+    """Only the methods that may pay invoices; "on account" is refused by name."""
+    if method == ON_ACCOUNT:
+        raise CheckoutError("on_account", _("Invoices cannot be paid on account: customer credit is for ordering "
+                                            "goods, not for paying invoices. Pay by card."))
+    if method not in INVOICE_METHODS:
+        raise CheckoutError("method", _("Choose a payment method."))
+
+
+def _discount_for(invoice: Invoice, amount: Decimal, on: date | None) -> Decimal | None:
+    """The discount paying `amount` takes now, or None when the amount no longer fits the balance."""
+    if invoice.balance <= ZERO or amount <= ZERO:
+        return None
+    offer = invoice.cash_discount(on)
+    if offer is not None and amount == offer.pay_amount:
+        return offer.amount
+    if amount <= invoice.balance:
+        return ZERO
+    return None
+
+
+def _balance_changed(invoice: Invoice) -> CheckoutError:
+    if invoice.balance <= ZERO:
+        return CheckoutError("balance", _("Invoice %(number)s has just been paid in full by someone else. Nothing "
+                                          "was charged; remove it from the cart.", number=invoice.number))
+    return CheckoutError("balance", _("The balance of invoice %(number)s has just changed to %(balance)s, so that "
+                                      "amount no longer fits. Nothing was charged; check the amount in the cart.",
+                                      number=invoice.number, balance=_money(invoice.balance, invoice.currency)))
+
+
+def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checkout:
+    """Freeze the cart's invoices and amounts into a checkout the gateway will charge."""
+    check_method(method)
+    with write_transaction():
+        cart._lock()
+        if cart.kind != INVOICES:
+            raise CheckoutError("empty", _("Your cart has no invoices to pay."))
+        lines = cart.invoice_lines()
+        visible = set(user.customer.visible_account_ids())
+        planned = []
+        for line in lines:
+            invoice = line.invoice
+            if invoice.invoice_account_id not in visible:
+                raise CheckoutError("gone", _("Invoice %(number)s can no longer be paid here. Remove it from the "
+                                              "cart.", number=invoice.number))
+            discount = _discount_for(invoice, line.amount or ZERO, on)
+            if discount is None:
+                raise _balance_changed(invoice)
+            planned.append((invoice, line.amount, discount))
+        checkout = Checkout.create(
+            reference="PAY-" + secrets.token_hex(10).upper(), user=user.id, cart=cart.id,
+            cart_version=cart.version, method=method, currency=cart.currency,
+            total=sum((amount for _, amount, _ in planned), ZERO))
+        CheckoutLine.insert_many([dict(checkout=checkout.id, invoice=invoice.id, amount=amount, discount=discount)
+                                  for invoice, amount, discount in planned]).execute()
+    return checkout
+
+
+@dataclass
+class Outcome:
+    checkout: Checkout
+    status: str  # PAID, DECLINED or REFUSED
+    replay: bool = False  # the checkout had already been completed earlier
+    error: CheckoutError | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.status == PAID
+
+
+def _refuse(checkout: Checkout, error: CheckoutError) -> Outcome:
+    checkout.status, checkout.reason, checkout.completed_at = REFUSED, error.code, utcnow()
+    checkout.save(only=[Checkout.status, Checkout.reason, Checkout.completed_at])
+    return Outcome(checkout, REFUSED, error=error)
+
+
+def get_for(user: User, reference: str) -> Checkout:
+    """The user's own checkout; Checkout.DoesNotExist for anybody else's."""
+    if not isinstance(reference, str) or not reference or len(reference) > 40:
+        raise Checkout.DoesNotExist(reference)
+    return Checkout.get((Checkout.reference == reference) & (Checkout.user == user.id))
+
+
+def complete(user: User, reference: str, result, gateway: str = "", on: date | None = None) -> Outcome:
+    """Record the gateway's result for the user's checkout `reference`. Safe to call any number of times.
+
+    `result` is a verified models.gateway.GatewayResult. Raises Checkout.DoesNotExist for a
+    checkout that is not the user's, CheckoutError when the result is not trustworthy.
+    """
+    if not result.signature_ok or result.reference != reference:
+        raise CheckoutError("signature", _("The payment result could not be verified, so nothing was recorded."))
+    with write_transaction():
+        checkout = lock_rows(Checkout.select().where(Checkout.reference == reference,
+                                                     Checkout.user == user.id)).get()
+        if checkout.status in (PAID, REFUSED):
+            return Outcome(checkout, checkout.status, replay=True)
+        if result.amount != checkout.total or result.currency != checkout.currency:
+            return _refuse(checkout, CheckoutError("amount", _("The payment did not match the checkout total, so "
+                                                               "nothing was recorded and you were not charged.")))
+        if not result.approved:
+            checkout.status = DECLINED
+            checkout.save(only=[Checkout.status])
+            return Outcome(checkout, DECLINED)
+        cart = None
+        if checkout.cart_id:
+            cart = lock_rows(Cart.select().where(Cart.id == checkout.cart_id)).first()
+        if cart is None or cart.version != checkout.cart_version:
+            return _refuse(checkout, CheckoutError("cart", _("Your cart changed after this payment was started, so "
+                                                             "it was not recorded and you were not charged. Check "
+                                                             "the cart and pay again.")))
+        lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
+        invoices = {invoice.id: invoice for invoice in lock_rows(
+            Invoice.select().where(Invoice.id.in_([line.invoice_id for line in lines])).order_by(Invoice.id))}
+        payments, changed = [], []
+        for line in lines:
+            invoice = invoices[line.invoice_id]
+            discount = _discount_for(invoice, line.amount, on)
+            if discount is None:
+                return _refuse(checkout, _balance_changed(invoice))
+            invoice.settle(line.amount, discount)
+            if discount != line.discount:  # the discount window closed since checkout started
+                line.discount = discount
+                changed.append(line)
+            payments.append(dict(invoice=invoice.id, amount=line.amount, discount=discount, method=checkout.method,
+                                 gateway_reference=result.gateway_reference, user=user.id, created_at=utcnow()))
+        Payment.insert_many(payments).execute()
+        for invoice in invoices.values():
+            invoice.save(only=[Invoice.balance, Invoice.status])
+        for line in changed:
+            line.save(only=[CheckoutLine.discount])
+        CartLine.delete().where(CartLine.cart == cart.id).execute()
+        Cart.update(version=Cart.version + 1, updated_at=utcnow()).where(Cart.id == cart.id).execute()
+        checkout.status, checkout.completed_at = PAID, utcnow()
+        checkout.gateway, checkout.gateway_reference = gateway, result.gateway_reference
+        checkout.save(only=[Checkout.status, Checkout.completed_at, Checkout.gateway, Checkout.gateway_reference])
+    return Outcome(checkout, PAID)
+
+
+def cancel(user: User, reference: str) -> Checkout:
+    """The buyer left the gateway's page without paying: nothing is recorded, the cart stays."""
+    with write_transaction():
+        checkout = lock_rows(Checkout.select().where(Checkout.reference == reference,
+                                                     Checkout.user == user.id)).get()
+        if checkout.status == PENDING:
+            checkout.status = CANCELLED
+            checkout.save(only=[Checkout.status])
+    return checkout
+
+
+@dataclass
+class Receipt:
+    checkout: Checkout
+    lines: list  # CheckoutLine with .invoice, only invoices the viewer may see
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((line.discount for line in self.lines), ZERO)
+
+
+def receipt_for(user: User, gateway_reference: str) -> Receipt:
+    """The receipt of a paid checkout, showing only invoices `user` may see; Checkout.DoesNotExist otherwise."""
+    if not isinstance(gateway_reference, str) or not gateway_reference or len(gateway_reference) > 100:
+        raise Checkout.DoesNotExist(gateway_reference)
+    checkout = Checkout.get((Checkout.gateway_reference == gateway_reference) & (Checkout.status == PAID))
+    visible = Invoice.visible_to(user)
+    lines = list(CheckoutLine.select(CheckoutLine, Invoice)
+                 .join(Invoice, on=(CheckoutLine.invoice == Invoice.id), attr="invoice")
+                 .where(CheckoutLine.checkout == checkout.id, Invoice.id.in_(visible.select(Invoice.id)))
+                 .order_by(Invoice.number))
+    if not lines:
+        raise Checkout.DoesNotExist(gateway_reference)
+    return Receipt(checkout, lines)

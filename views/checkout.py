@@ -1,0 +1,122 @@
+"""Checkout: choose how to pay, go to the gateway's page, come back to a receipt.
+
+Invoices are paid by card only; a product cart's checkout offers On account and Card and
+posts to the orders area (`orders.place`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from models import checkout as payments
+from models.cart import INVOICES, PRODUCTS, Cart
+from models.gateway import GatewayUnavailable, card_payments_available, get_gateway
+from models.invoice import today
+
+bp = Blueprint("checkout", __name__)
+
+
+def _page(cart: Cart, error: str | None = None, status: int = 200):
+    response = make_response(render_template("checkout/index.html", cart=cart, error=error, today=today(),
+                                             card_available=card_payments_available()), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/checkout")
+@login_required
+def index():
+    cart = Cart.for_user(current_user)
+    if cart.kind is None:
+        flash(_("Your cart is empty, so there is nothing to check out."), "info")
+        return redirect(url_for("cart.index"), 303)
+    if cart.kind == INVOICES:
+        problems = cart.problems(today())
+        if problems:
+            for message in problems.values():
+                flash(message, "error")
+            return redirect(url_for("cart.index"), 303)
+    return _page(cart)
+
+
+@bp.post("/checkout")
+@login_required
+def pay():
+    """Pay now: freeze the cart into a checkout and send the buyer to the gateway's page."""
+    cart = Cart.for_user(current_user)
+    if cart.kind == PRODUCTS:
+        return _page(cart, _("Your cart holds products; place the order with Place order."), 422)
+    method = (request.form.get("payment_method") or "").strip()
+    try:
+        checkout = payments.start(current_user, cart, method, today())
+        gateway = get_gateway()
+    except payments.CheckoutError as error:
+        if error.code == "empty":
+            flash(error.message, "error")
+            return redirect(url_for("cart.index"), 303)
+        return _page(cart, error.message, 422)
+    except GatewayUnavailable:
+        return _page(cart, _("Card payments are not available right now. Nothing was charged; please try "
+                             "again later."), 503)
+    location = gateway.create_payment(
+        checkout.total, checkout.currency, checkout.reference,
+        return_url=url_for(".gateway_return", reference=checkout.reference, _external=True),
+        cancel_url=url_for(".cancelled", reference=checkout.reference, _external=True))
+    return redirect(location, 303)
+
+
+@bp.route("/checkout/<reference>/return")
+@login_required
+def gateway_return(reference):
+    """Where the gateway sends the buyer back. Safe to load any number of times."""
+    try:
+        payments.get_for(current_user, reference)
+        gateway = get_gateway()
+    except payments.Checkout.DoesNotExist:
+        abort(404)
+    except GatewayUnavailable:
+        abort(404)
+    result = gateway.verify_return(request.args)
+    try:
+        outcome = payments.complete(current_user, reference, result, gateway=gateway.name, on=today())
+    except payments.CheckoutError as error:
+        flash(error.message, "error")
+        return redirect(url_for("cart.index"), 303)
+    except payments.Checkout.DoesNotExist:
+        abort(404)
+    if outcome.paid:
+        return redirect(url_for(".receipt", reference=outcome.checkout.gateway_reference), 303)
+    if outcome.status == payments.DECLINED:
+        flash(_("The card was declined, so nothing was paid. Your cart is as it was; try another card."), "error")
+        return redirect(url_for(".index"), 303)
+    # Refused: the balance changed or the cart changed; the gateway releases the payment.
+    if result.ok and not outcome.replay:
+        gateway.void(result)
+    flash(outcome.error.message if outcome.error else
+          _("This payment could not be recorded, and you were not charged. Check the cart and pay again."), "error")
+    return redirect(url_for("cart.index"), 303)
+
+
+@bp.route("/checkout/<reference>/cancel")
+@login_required
+def cancelled(reference):
+    """The buyer left the gateway's page: nothing is recorded, the cart stays as it was."""
+    try:
+        payments.cancel(current_user, reference)
+    except payments.Checkout.DoesNotExist:
+        abort(404)
+    flash(_("The payment was cancelled, so nothing was paid. Your cart is as it was."), "info")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.route("/receipts/<reference>")
+@login_required
+def receipt(reference):
+    """Payment received: the invoices paid (those the viewer may see) and the amounts."""
+    try:
+        found = payments.receipt_for(current_user, reference)
+    except payments.Checkout.DoesNotExist:
+        abort(404)
+    return render_template("checkout/receipt.html", receipt=found, checkout=found.checkout,
+                           own=found.checkout.user_id == current_user.id)
