@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
+WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
 
 .PHONY: run test test-fast bench worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - install what tests need (virtualenv, Chromium) and run the whole suite"
+	@echo "make worker - run the background worker alone (make run already starts it)"
 	@echo "make bench  - generate a large data set and measure the portal against bare Flask"
 
 $(BIN)/python:
@@ -49,7 +51,14 @@ run: install
 	@$(FLASK) init-db
 	@$(FLASK) seed-demo --if-empty
 	@echo "Serving Settle on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	@$(FLASK) run --port $(PORT)
+	@echo "The background worker sends requested invoice copies every minute (log: instance/worker.log)."
+	@$(WORKER) & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	  $(FLASK) run --port $(PORT)
+
+# The huey worker alone (runs `process-requests` every minute; REDIS_URL switches its queue to Redis).
+worker: install
+	$(BIN)/huey_consumer worker.huey --flush-locks
 
 test: install-dev chromium
 	$(BIN)/python -m pytest

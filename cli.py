@@ -74,3 +74,13 @@ def register_commands(app: Flask) -> None:
                            f"due {invoice.due_date.isoformat()}")
         click.echo(f"Invoiced {len(done)} open order{'' if len(done) == 1 else 's'}." if done
                    else "No open orders to invoice.")
+
+    @app.cli.command("process-requests")
+    def process_requests():
+        """Send the emails of pending B2B requests (invoice copies) and update their status."""
+        from models.request import process_pending_requests
+
+        with db.connection_context():
+            create_tables()
+            result = process_pending_requests()
+        click.echo(str(result))

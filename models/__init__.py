@@ -65,8 +65,9 @@ from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
 from .cart import Cart, CartLine  # noqa: E402
 from .checkout import Checkout, CheckoutLine  # noqa: E402
+from .request import B2BRequest  # noqa: E402
 
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine]
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest]
 
 
 def create_tables():

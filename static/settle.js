@@ -28,4 +28,45 @@
       target.scrollIntoView({ block: "nearest" });
     }
   });
+
+  // --- Request invoice (issue 5) ---------------------------------------------------------------------
+  // htmx appends the request <dialog data-modal> to #main; open it as a modal (focus moves in, Esc closes,
+  // the page behind is inert), and give focus back to the button that opened it — or, once the request is
+  // sent and the button has been replaced by the confirmation, to the confirmation's link.
+  var dialogOpener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-opens-dialog]")) {
+      dialogOpener = form.querySelector("button") || form;
+    }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var dialog = event.detail.elt;
+    if (!dialog || !dialog.matches || !dialog.matches("dialog[data-modal]") || dialog.open) return;
+    document.querySelectorAll("dialog[data-modal]").forEach(function (other) {
+      if (other !== dialog) other.remove();
+    });
+    var opener = dialogOpener;
+    var slot = opener && opener.closest(".request-slot");
+    dialog.addEventListener("click", function (e) {
+      if (e.target.closest("[data-close-dialog]")) dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      if (opener && document.contains(opener)) {
+        opener.focus();
+      } else if (slot && slot.querySelector("[data-after-dialog]")) {
+        slot.querySelector("[data-after-dialog]").focus();
+      }
+    });
+    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
+  });
+  // The request was sent (or refused with a message in #messages): the dialog has done its job.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var dialog = elt && elt.closest && elt.closest("dialog[data-modal]");
+    if (dialog && dialog.open && event.detail.requestConfig && event.detail.requestConfig.verb === "post") {
+      dialog.close();
+    }
+  });
 })();

@@ -20,11 +20,11 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, auth, errors, invoices, language, orders
+    from . import account, auth, errors, invoices, language, orders, requests
     from . import cart, checkout, gateway, products
     from .context import register_context
 
-    for module in (auth, errors, invoices, account, language, orders):
+    for module in (auth, errors, invoices, account, language, orders, requests):
         app.register_blueprint(module.bp)
     for module in (cart, products, checkout, gateway):
         app.register_blueprint(module.bp)

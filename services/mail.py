@@ -1,0 +1,193 @@
+"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise `.eml` files in MAIL_OUTBOX.
+
+`Mailer.send` raises `MailError` with `permanent=True` when the server refused the
+message for good (an SMTP 5xx for the sender, recipient or content) and `permanent=False`
+for everything that may pass on a later try (server down, 4xx, timeouts, login problems).
+"""
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+import uuid
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+SMTP_TIMEOUT = 30
+
+
+class MailError(Exception):
+    def __init__(self, reason: str, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+def _decode(text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(str(text or "").split())
+
+
+def classify(error: Exception, where: str) -> MailError:
+    """Turn an smtplib/socket error into a MailError that says whether retrying can help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = list(error.recipients.values())
+        permanent = bool(answers) and all(500 <= code < 600 for code, _text in answers)
+        reason = "; ".join(f"{code} {_decode(text)}" for code, text in answers) or "recipient refused"
+        return MailError(reason, permanent)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # The portal's credentials, not this message: worth retrying once someone fixes them.
+        return MailError(f"{where} did not accept the login ({error.smtp_code})", False)
+    if isinstance(error, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        code = error.smtp_code
+        return MailError(f"{code} {_decode(error.smtp_error)}", 500 <= code < 600)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return MailError(f"{where} answered {error.smtp_code} {_decode(error.smtp_error)}", False)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return MailError(f"{where} closed the connection", False)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return MailError(f"{where} does not support {error}", False)
+    if isinstance(error, smtplib.SMTPException):
+        return MailError(f"{where}: {_decode(error)}", False)
+    if isinstance(error, TimeoutError):
+        return MailError(f"{where} did not answer in time", False)
+    if isinstance(error, ConnectionRefusedError):
+        return MailError(f"could not connect to {where} (connection refused)", False)
+    if isinstance(error, OSError):
+        return MailError(f"could not reach {where} ({error.strerror or error})", False)
+    return MailError(f"{where}: {type(error).__name__}", False)
+
+
+class Mailer:
+    """Sends messages through one SMTP connection, opened on first use; or writes them to the outbox."""
+
+    def __init__(self, server=None, port=25, username=None, password=None, use_tls=False, outbox=None,
+                 timeout=SMTP_TIMEOUT):
+        self.server, self.port = server, int(port or 25)
+        self.username, self.password, self.use_tls = username, password, use_tls
+        self.outbox = Path(outbox) if outbox else None
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_config(cls, config=None) -> "Mailer":
+        config = config or current_app.config
+        return cls(config.get("MAIL_SERVER"), config.get("MAIL_PORT") or 25, config.get("MAIL_USERNAME"),
+                   config.get("MAIL_PASSWORD"), bool(config.get("MAIL_USE_TLS")), config.get("MAIL_OUTBOX"))
+
+    @property
+    def where(self) -> str:
+        return f"mail server {self.server}:{self.port}"
+
+    def send(self, message: EmailMessage) -> None:
+        if not self.server:
+            self._write_eml(message)
+            return
+        try:
+            self._connection().send_message(message)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a MailError
+            self.close()
+            raise classify(error, self.where) from error
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            try:
+                # A kept connection the server has dropped: find out before any message data is sent.
+                if self._smtp.noop()[0] == 250:
+                    return self._smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except Exception:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _write_eml(self, message: EmailMessage) -> Path:
+        if self.outbox is None:
+            raise MailError("no MAIL_SERVER and no MAIL_OUTBOX configured", False)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        ident = re.sub(r"[^A-Za-z0-9._-]+", "", message.get("Message-ID", ""))[:60] or uuid.uuid4().hex
+        try:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            path = self.outbox / f"{stamp}-{ident}.eml"
+            partial = path.with_suffix(".eml.part")
+            partial.write_bytes(message.as_bytes())
+            os.replace(partial, path)  # a reader never sees half a message
+        except OSError as error:
+            raise MailError(f"could not write to the outbox {self.outbox} ({error.strerror or error})") from error
+        return path
+
+
+# Messages ----------------------------------------------------------------------------------------
+
+
+def message_id_for(request, sender: str) -> str:
+    """Stable per request, so a mail system can recognise the same message if it ever meets it twice."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "settle.localhost"
+    return f"<b2b-request-{request.id}-{request.requested_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def compose_invoice_copy(request, invoice) -> EmailMessage:
+    """The email of a B2B invoice-copy request: details as plain text and HTML, the PDF attached.
+
+    Written in the requester's language. `invoice` is the one the requester may see.
+    """
+    from services.invoice_pdf import InvoiceDocument, render_invoice_pdf, status_text
+
+    config = current_app.config
+    sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    user = request.user
+    locale = user.locale if user.locale in config.get("LANGUAGES", ("en",)) else config.get("BABEL_DEFAULT_LOCALE", "en")
+    with force_locale(locale):
+        document = InvoiceDocument.load(invoice)
+        pdf = render_invoice_pdf(document)
+        seller = config.get("SELLER_NAME") or "Settle"
+        context = dict(request=request, user=user, invoice=invoice, document=document, seller=seller,
+                       status=status_text(invoice))
+        subject = _("Invoice %(number)s from %(seller)s", number=invoice.number, seller=seller)
+        text = render_template("requests/email.txt", **context)
+        html = render_template("requests/email.html", subject=subject, **context)
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = request.email
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = message_id_for(request, sender)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{invoice.number}.pdf")
+    return message

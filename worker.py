@@ -1,0 +1,64 @@
+"""The background worker: runs the back-office job `process-requests` every minute (huey).
+
+Start it beside the web server (`make run` does this for you):
+
+    .venv/bin/huey_consumer worker.huey          # or: make worker
+
+The queue lives in a SQLite file, instance/huey.db, unless REDIS_URL is set
+(e.g. redis://localhost:6379/0), when it lives in Redis — use Redis when the portal
+runs on more than one machine. Running several workers is safe: each request is
+claimed in a transaction before it is sent, so it is emailed at most once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+log = logging.getLogger("settle.worker")
+INSTANCE = Path(__file__).resolve().parent / "instance"
+
+
+def make_huey(redis_url: str | None = None, instance: Path = INSTANCE):
+    """Redis storage when `redis_url` is given, otherwise a SQLite file in instance/."""
+    if redis_url:
+        return RedisHuey("settle", url=redis_url)
+    instance.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("settle", filename=str(instance / "huey.db"))
+
+
+huey = make_huey(os.environ.get("REDIS_URL"))
+
+_flask_app = None
+
+
+def flask_app():
+    """The portal app, built once per worker process (DATABASE_URL, MAIL_* from the environment)."""
+    global _flask_app
+    if _flask_app is None:
+        from app import create_app
+
+        _flask_app = create_app()
+    return _flask_app
+
+
+def run_job(application=None):
+    """One run of the job, as `flask --app app process-requests` does it."""
+    from models import create_tables, db
+    from models.request import process_pending_requests
+
+    application = application or flask_app()
+    with application.app_context(), db.connection_context():
+        create_tables()
+        return process_pending_requests()
+
+
+@huey.periodic_task(crontab(minute="*"), retries=0)
+@huey.lock_task("process-requests")
+def process_requests():
+    result = run_job()
+    if result.sent or result.failed or result.retrying:
+        log.info("process-requests: %s", result)
+    return str(result)
