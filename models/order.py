@@ -224,14 +224,14 @@ class PricedLine:
     tax: Decimal
 
 
-def _priced_lines(cart) -> list[PricedLine]:
+def _priced_lines(cart, fresh: bool = True) -> list[PricedLine]:
     """The cart's product lines at today's prices, read under the cart's lock; refuses what cannot be ordered.
 
     `Cart` caches its lines; `_lock()` row-locks the cart and re-reads them, so a second
     submit that waited for the first sees the emptied cart instead of a stale copy.
     """
     relock = getattr(cart, "_lock", None)
-    if callable(relock):
+    if fresh and callable(relock):
         relock()
     lines = []
     for cart_line in cart.product_lines():
@@ -245,6 +245,30 @@ def _priced_lines(cart) -> list[PricedLine]:
         amount, tax = InvoiceLine.compute(quantity, product.price, tax_percent)
         lines.append(PricedLine(product, quantity, product.price, tax_percent, amount, tax))
     return lines
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What ordering the cart would cost now, tax included (shown at checkout; rechecked when placing)."""
+
+    currency: str
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def quote(cart) -> Quote | None:
+    """The cart's order total with tax, or None when it cannot be ordered as it is."""
+    try:
+        lines = _priced_lines(cart, fresh=False)
+    except OrderRefused:
+        return None
+    currencies = {line.product.currency for line in lines}
+    if len(currencies) != 1:
+        return None
+    subtotal = sum((line.amount for line in lines), ZERO)
+    tax = sum((line.tax for line in lines), ZERO)
+    return Quote(currencies.pop(), subtotal, tax, subtotal + tax)
 
 
 def place_order(user: User, cart, method: str, cart_version: int | None = None) -> SalesOrder:

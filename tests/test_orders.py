@@ -404,6 +404,27 @@ def test_place_order_on_account_shows_the_confirmation(world, client, auth):
     assert "1,612.50" in html and "322.50" in html
 
 
+def test_checkout_of_a_product_cart_shows_who_is_billed(world, client, auth):
+    from models import db
+
+    fill("kari", ("A-100", "10"))
+    auth.login("kari")
+    html = client.get("/checkout").get_data(as_text=True)
+    block = html[html.index('<h2 id="h-billed-to">'):]
+    block = block[:block.index("</section>")]
+    assert "DIST-1 Company" in block and "DIST-1 street 1<br>0150 Oslo" in block
+    assert "Net 30 days, 2 % cash discount within 10 days" in block
+    assert "100,000.00" in block and "96,500.00" in block  # limit and available credit
+    assert "1,612.50" in block and "94,887.50" in block  # this order with tax, and what is left after it
+    assert 'role="meter"' in block
+    assert 'value="on_account"' in html and "Place order" in html
+
+    with db.connection_context():
+        set_limit("DIST-1", Decimal("5000.00"))
+    html = client.get("/checkout").get_data(as_text=True)
+    assert "more than the available credit of NOK\xa01,500.00" in html
+
+
 def test_refused_order_page_shows_the_available_credit(world, client, auth):
     from models import db
     from models.order import SalesOrder

@@ -22,6 +22,7 @@ from models.order import (
     cancel_card_order,
     confirm_card_payment,
     place_order,
+    quote,
     recent_orders,
 )
 from models.customer import Customer
@@ -103,8 +104,14 @@ def order_helpers():
             return None
         return billing_for(current_user.customer)
 
+    def order_quote(cart):
+        if cart is None or getattr(cart, "kind", None) != "products":
+            return None
+        return quote(cart)
+
     return {
         "order_billing": order_billing,
+        "order_quote": order_quote,
         "account_orders": lambda: recent_orders(current_user) if current_user.is_authenticated else [],
         "payment_terms": payment_terms,
         "order_status_label": status_label,
