@@ -286,6 +286,154 @@ def test_signed_in_pages_have_no_english_left(pages_app, language):
         assert not leftovers, f"{url} (htmx fragment) as {who} in {language} shows English text: {leftovers}"
 
 
+def follow(client, response, language, what, *, expect=(303, 302)):
+    """Check a response, then follow its redirect (if any) and check the page it leads to."""
+    assert response.status_code in expect, f"{what}: {response.status_code}"
+    if response.status_code in (302, 303):
+        location = response.headers["Location"]
+        page = client.get(location)
+        assert page.status_code == 200, f"{what} -> {location}: {page.status_code}"
+        assert_translated(page, language, f"{what} -> {location}")
+        return page
+    assert not english_leftovers(response.get_data(as_text=True), language), what
+    return response
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_paying_an_invoice_speaks_the_language_throughout(pages_app, language):
+    """Pay invoice, the cart (decimal-comma amount, a wrong amount), checkout, the gateway, the receipt."""
+    nok = {"nb": "kr", "pl": "NOK"}[language]
+    client = signed_in(pages_app, "kari", language)
+    added = client.post("/cart/invoices", data={"invoice": "D-004"}, headers={"HX-Request": "true"})
+    assert added.status_code == 200 and not english_leftovers(added.get_data(as_text=True), language)
+    follow(client, client.post("/cart/invoices", data={"invoice": "D-004"}), language, "Pay invoice")
+    cart = client.get("/cart")
+    assert_translated(cart, language, "the cart")
+    line = re.search(r'name="amount-(\d+)"', cart.get_data(as_text=True)).group(1)
+    assert 'value="1000,00"' in cart.get_data(as_text=True)  # the balance, with the language's decimal comma
+
+    wrong = client.post(f"/cart/lines/{line}/amount", data={"amount": "12,345"}, headers={"HX-Request": "true"})
+    assert wrong.status_code == 422
+    assert not english_leftovers(wrong.get_data(as_text=True), language), "a wrong amount's message"
+    wrong = client.post("/cart", data={f"amount-{line}": "abc"})
+    assert wrong.status_code == 422
+    assert_translated(wrong, language, "the cart with a wrong amount")
+    too_much = client.post("/cart", data={f"amount-{line}": "1000,01"})
+    assert too_much.status_code == 422 and f"1{NBSP}000,00{NBSP}{nok}" in too_much.get_data(as_text=True)
+    assert_translated(too_much, language, "the cart with more than the balance")
+
+    typed = client.post(f"/cart/lines/{line}/amount", data={"amount": "234,5"},
+                        headers={"HX-Request": "true"})
+    assert typed.status_code == 200 and 'value="234,50"' in typed.get_data(as_text=True)
+    follow(client, client.post("/cart", data={f"amount-{line}": "250,50"}), language, "Update amounts")
+    checkout = follow(client, client.post("/cart", data={f"amount-{line}": "250,50", "action": "checkout"}),
+                      language, "Check out")
+    assert f"250,50{NBSP}{nok}" in checkout.get_data(as_text=True)
+    assert_translated(client.post("/checkout", data={"payment_method": "on_account"}), language,
+                      "checkout refusing On account")
+    to_gateway = client.post("/checkout", data={"payment_method": "card"})
+    assert to_gateway.status_code == 303
+    gateway = to_gateway.headers["Location"]
+    assert_translated(client.get(gateway), language, "the test gateway")
+    assert_translated(client.post(gateway, data={"card_number": "1234"}), language, "a wrong test card")
+    back = client.post(gateway, data={"card_number": "4242 4242 4242 4242"})
+    assert back.status_code == 303
+    receipt = client.get(back.headers["Location"], follow_redirects=True)
+    assert_translated(receipt, language, "the receipt")
+    assert f"250,50{NBSP}{nok}" in receipt.get_data(as_text=True)
+    detail = client.get("/invoices/D-004").get_data(as_text=True)
+    assert f"749,50{NBSP}{nok}" in detail  # 1000.00 - 250.50: the decimal comma was understood
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ordering_products_speaks_the_language_throughout(pages_app, language):
+    client = signed_in(pages_app, "sara", language)
+    assert_translated(client.get("/products"), language, "the products page")
+    bad = client.post("/cart/products", data={"product": "A-100", "quantity": "x"}, headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and not english_leftovers(bad.get_data(as_text=True), language)
+    follow(client, client.post("/cart/products", data={"product": "A-100", "quantity": "2"}), language, "Add to cart")
+    refused = client.post("/cart/invoices", data={"invoice": "D-001"})  # a cart holds products or invoices
+    follow(client, refused, language, "an invoice into a product cart")
+    assert_translated(client.get("/cart"), language, "a product cart")
+    checkout = client.get("/checkout")
+    assert_translated(checkout, language, "a product checkout")
+    version = re.search(r'name="cart_version" value="(\d+)"', checkout.get_data(as_text=True))
+    data = {"payment_method": "on_account", **({"cart_version": version.group(1)} if version else {})}
+    order = follow(client, client.post("/orders", data=data), language, "Place order")
+    assert re.search(r"/orders/", order.request.path)
+    assert_translated(client.get("/account"), language, "My account with an order")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_requesting_an_invoice_speaks_the_language_throughout(pages_app, language):
+    client = signed_in(pages_app, "kari", language)
+    assert_translated(client.get("/invoices/D-001/request"), language, "the request page")
+    dialog = client.get("/invoices/D-001/request", headers={"HX-Request": "true"})
+    html = dialog.get_data(as_text=True)
+    assert "<dialog" in html and USERS["kari"][0] in html
+    assert not english_leftovers(html, language), "the request dialog"
+    sent = client.post("/invoices/D-001/request", headers={"HX-Request": "true"})
+    assert not english_leftovers(sent.get_data(as_text=True), language), "the dialog's answer"
+    follow(client, client.post("/invoices/D-001/request"), language, "Send request again")
+    account = client.get("/account")
+    assert_translated(account, language, "My account with a B2B request")
+
+
+def test_emails_and_pdfs_use_the_requesting_users_language(pages_app, tmp_path):
+    """The back-office job runs without a request: each email and its PDF in its requester's language."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from pypdf import PdfReader
+    import io
+
+    from models import db
+    from models.customer import User
+    from models.request import B2BRequest, process_pending_requests
+
+    outbox = tmp_path / "outbox-i18n"
+    pages_app.config.update(MAIL_SERVER=None, MAIL_OUTBOX=str(outbox))
+    wanted = {"kari": ("nb", "D-004", "Faktura D-004 fra"), "anna": ("pl", "I-001", "Faktura I-001 od"),
+              "sara": (None, "R2-001", "Invoice R2-001 from")}
+    with pages_app.app_context(), db.connection_context():
+        for who, (language, number, _) in wanted.items():
+            user = User.get(User.email == USERS[who][0])
+            User.update(locale=language).where(User.id == user.id).execute()
+            B2BRequest.request_invoice_copy(User.get_by_id(user.id), number)
+        assert process_pending_requests().sent == 3
+    messages = [BytesParser(policy=policy.default).parse(open(path, "rb")) for path in outbox.rglob("*.eml")]
+    assert len(messages) == 3
+    for who, (language, number, subject) in wanted.items():
+        [message] = [m for m in messages if number in m["Subject"]]
+        assert message["Subject"].startswith(subject)
+        [attachment] = list(message.iter_attachments())
+        reader = PdfReader(io.BytesIO(attachment.get_content()))
+        pdf = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+        if language is None:
+            assert "Balance due" in pdf
+            continue
+        for part in ("plain", "html"):
+            body = message.get_body((part,)).get_content()
+            leftovers = english_leftovers(body if part == "html" else f"<p>{body}</p>", language)
+            assert not leftovers, f"{who}'s {part} email in {language} shows English text: {leftovers}"
+        leftovers = english_leftovers(f"<p>{pdf}</p>", language)
+        assert not leftovers, f"{who}'s PDF in {language} shows English text: {leftovers}"
+    assert "Do zapłaty" in " ".join(PdfReader(io.BytesIO(list(
+        next(m for m in messages if "I-001" in m["Subject"]).iter_attachments())[0].get_content())).pages[0]
+        .extract_text().split())
+
+
+def test_the_pdf_download_follows_the_pages_language(pages_app):
+    from pypdf import PdfReader
+    import io
+
+    client = signed_in(pages_app, "anna", "pl")
+    response = client.get("/invoices/I-001/pdf")
+    assert response.status_code == 200
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Do zapłaty" in text and not english_leftovers(f"<p>{text}</p>", "pl")
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_sign_in_pages_have_no_english_left(pages_app, language):
     client = pages_app.test_client()

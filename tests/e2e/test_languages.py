@@ -51,6 +51,39 @@ def statuses(page):
     return page.locator("table.invoices tbody tr td .status")
 
 
+def pay_first_unpaid_invoice(page, words, amount_typed, amount_shown):
+    """Pay invoice on the list, part of it in the cart typed with a decimal comma, card on the gateway, receipt."""
+    payable = page.locator("table.invoices tbody tr").filter(has=page.get_by_role("button", name=words["pay_invoice"]))
+    number = payable.first.locator("th a").inner_text()
+    row = page.locator("table.invoices tbody tr").filter(has=page.get_by_role("link", name=number, exact=True))
+    row.get_by_role("button", name=words["pay_invoice"]).click()
+    expect(row.get_by_role("button", name=words["in_cart"])).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(rf"^{words['cart']}"))).to_contain_text("(1)")
+    page.get_by_role("link", name=re.compile(rf"^{words['cart']}")).click()
+    expect(page.get_by_role("heading", name=words["cart"], level=1)).to_be_visible()
+    page.get_by_label(words["amount_for"].format(number)).fill(amount_typed)
+    page.get_by_role("button", name=words["check_out"]).click()
+    expect(page.get_by_role("radiogroup", name=words["payment_method"])).to_be_visible()
+    page.get_by_role("radio", name=words["card"]).check()
+    page.get_by_role("button", name=words["pay_now"]).click()
+    page.get_by_label(words["card_number"]).fill("4242 4242 4242 4242")
+    page.get_by_role("button", name=words["pay"], exact=True).click()
+    expect(page.get_by_role("heading", name=words["payment_received"], level=1)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(number)
+    expect(page.get_by_role("main")).to_contain_text(re.compile(amount_shown))
+    return number
+
+
+NORSK = {"pay_invoice": "Betal faktura", "in_cart": "I handlekurven", "cart": "Handlekurv",
+         "amount_for": "Beløp å betale for {}", "check_out": "Gå til kassen", "payment_method": "Betalingsmåte",
+         "card": "Kort", "pay_now": "Betal nå", "card_number": "Kortnummer", "pay": "Betal",
+         "payment_received": "Betaling mottatt"}
+POLSKI = {"pay_invoice": "Zapłać fakturę", "in_cart": "W koszyku", "cart": "Koszyk",
+          "amount_for": "Kwota do zapłaty za {}", "check_out": "Przejdź do kasy", "payment_method": "Metoda płatności",
+          "card": "Karta", "pay_now": "Zapłać teraz", "card_number": "Numer karty", "pay": "Zapłać",
+          "payment_received": "Płatność otrzymana"}
+
+
 def test_norsk_switch_filter_and_it_sticks_after_signing_in_again(new_browser):
     page = new_browser()
     page.goto("/login")
@@ -72,6 +105,8 @@ def test_norsk_switch_filter_and_it_sticks_after_signing_in_again(new_browser):
     expect(page.locator("table.invoices tbody td.num").first).to_contain_text(re.compile(r"\d,\d\d\s?kr"))
     assert_accessible(page, "invoice list in Norwegian")
     screenshot(page, "languages-nb-invoices")
+    pay_first_unpaid_invoice(page, NORSK, "10,50", r"10,50\s?kr")
+    assert_accessible(page, "receipt in Norwegian")
 
     page.get_by_role("button", name="Logg ut").click()
     expect(page.get_by_role("heading", name="Logg inn")).to_be_visible()  # signed out: still Norwegian
@@ -110,6 +145,12 @@ def test_polski_switch_filter_and_it_sticks_after_signing_in_again(new_browser):
     expect(page.get_by_text("Żadna faktura nie pasuje do tych filtrów.")).to_be_visible()
     assert_accessible(page, "invoice list in Polish")
     screenshot(page, "languages-pl-invoices")
+    page.get_by_role("link", name="Faktury", exact=True).click()
+    number = pay_first_unpaid_invoice(page, POLSKI, "100,5", r"100,50\s?zł")
+    screenshot(page, "languages-pl-receipt")
+    page.get_by_role("link", name=number).click()
+    expect(page.get_by_role("heading", name=number, level=1)).to_be_visible()
+    expect(page.locator(".status")).to_have_text("Częściowo zapłacona")
 
     page.get_by_role("button", name="Wyloguj się").click()
     expect(page.get_by_role("heading", name="Zaloguj się")).to_be_visible()
