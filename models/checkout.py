@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from . import BaseModel, lock_rows, write_transaction
-from .cart import INVOICES, Cart, CartLine, _money
+from .cart import INVOICES, PRODUCTS, Cart, CartLine, _money
 from .customer import User
 from .invoice import Invoice, Payment, utcnow
 from .money import ZERO, MoneyField
@@ -104,6 +104,8 @@ def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checko
     check_method(method)
     with write_transaction():
         cart._lock()
+        if cart.kind == PRODUCTS:
+            raise CheckoutError("products", _("Your cart holds products: order them with Place order."))
         if cart.kind != INVOICES:
             raise CheckoutError("empty", _("Your cart has no invoices to pay."))
         lines = cart.invoice_lines()
@@ -143,13 +145,6 @@ def _refuse(checkout: Checkout, error: CheckoutError) -> Outcome:
     checkout.status, checkout.reason, checkout.completed_at = REFUSED, error.code, utcnow()
     checkout.save(only=[Checkout.status, Checkout.reason, Checkout.completed_at])
     return Outcome(checkout, REFUSED, error=error)
-
-
-def get_for(user: User, reference: str) -> Checkout:
-    """The user's own checkout; Checkout.DoesNotExist for anybody else's."""
-    if not isinstance(reference, str) or not reference or len(reference) > 40:
-        raise Checkout.DoesNotExist(reference)
-    return Checkout.get((Checkout.reference == reference) & (Checkout.user == user.id))
 
 
 def complete(user: User, reference: str, result, gateway: str = "", on: date | None = None) -> Outcome:

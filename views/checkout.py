@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import checkout as payments
-from models.cart import INVOICES, PRODUCTS, Cart
+from models.cart import INVOICES, Cart
 from models.gateway import GatewayUnavailable, card_payments_available, get_gateway
 from models.invoice import today
 
@@ -45,8 +45,6 @@ def index():
 def pay():
     """Pay now: freeze the cart into a checkout and send the buyer to the gateway's page."""
     cart = Cart.for_user(current_user)
-    if cart.kind == PRODUCTS:
-        return _page(cart, _("Your cart holds products; place the order with Place order."), 422)
     method = (request.form.get("payment_method") or "").strip()
     try:
         checkout = payments.start(current_user, cart, method, today())
@@ -71,10 +69,7 @@ def pay():
 def gateway_return(reference):
     """Where the gateway sends the buyer back. Safe to load any number of times."""
     try:
-        payments.get_for(current_user, reference)
         gateway = get_gateway()
-    except payments.Checkout.DoesNotExist:
-        abort(404)
     except GatewayUnavailable:
         abort(404)
     result = gateway.verify_return(request.args)
