@@ -17,7 +17,7 @@ from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 
-log = logging.getLogger("settle.worker")
+log = logging.getLogger("huey.settle")  # under "huey", so the consumer's log shows it
 INSTANCE = Path(__file__).resolve().parent / "instance"
 
 
