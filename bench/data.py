@@ -1,0 +1,335 @@
+"""The benchmark's data set, written through the models' bulk path (`insert_many` in big batches).
+
+One deterministic plan feeds two outputs:
+- `generate(plan)` writes it straight into the database (1,000,000 invoices in well under three minutes);
+- `import_payload(plan)` renders the same records in the `import-data` JSON format, so a test can prove that
+  what the benchmark measures is data the back office could really have sent (tests/test_bench_data.py).
+
+Shape: 20,000 customers; DIST-00001 is the organization account of 50 retailers RET-00001..RET-00050; the
+measured user belongs to RET-00001 and so sees the invoices billed to RET-00001 and to DIST-00001 — 2.1 % of
+all invoices (21,000 at a million). The share is the same at every size, so a growing database also grows
+the measured user's own invoice set.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+DIST = "DIST-00001"
+MEASURED_ACCOUNT = "RET-00001"
+RETAILERS = 50
+MEASURED_EMAIL = "bench@ret1.example"
+DIST_EMAIL = "bench@dist1.example"
+PASSWORD = "bench-Passw0rd"
+
+# Per 1,000 invoices: 20 billed to the distributor, 1 to the measured retailer, 9 to its sister retailers.
+TO_DIST, TO_MEASURED, TO_SISTERS = 20, 1, 9
+CURRENCIES = ("NOK", "NOK", "NOK", "NOK", "NOK", "SEK", "SEK", "EUR", "DKK", "PLN")
+TAX = {"NOK": 25, "SEK": 25, "DKK": 25, "EUR": 24, "PLN": 23}
+PRICE_DIVISOR = {"NOK": 1, "SEK": 1, "DKK": 1, "EUR": 10, "PLN": 2}
+NET_DAYS = (14, 30, 30, 45, 60)
+WORDS = ("Pallet wrap", "Shipping cartons", "Label rolls", "Packing tape", "Shelf labels", "Hand truck",
+         "Stretch film", "Bubble wrap", "Corner boards", "Void fill", "Strapping band", "Cable ties")
+ITEMS = [(f"{chr(65 + i // 10)}-{100 + i * 7}", f"{WORDS[i % len(WORDS)]} {i // len(WORDS) + 1}",
+          [1250, 2450, 8950, 39900, 1875, 249000, 12900, 5600, 730, 19900][i % 10] + 100 * i)
+         for i in range(40)]  # (item, description, price in øre)
+
+STATUS_UNPAID, STATUS_PARTIAL, STATUS_PAID = "unpaid", "partial", "paid"
+
+
+@dataclass
+class Plan:
+    invoices: int = 1_000_000
+    customers: int = 20_000
+    seed: int = 20261122
+    today: date = field(default_factory=date.today)
+    years: int = 3
+
+    def __post_init__(self):
+        if self.customers < RETAILERS + 2:
+            raise ValueError(f"need at least {RETAILERS + 2} customers")
+
+
+# ------------------------------------------------------------------------------------------ the plan
+
+
+def customer_records(plan: Plan):
+    """(account, name, email, currency, address, invoice_account, net_days, discount %, discount days, limit)."""
+    rows = [(DIST, "Nordic Distribution Bench AS", "ap@dist1.example", "NOK", "Storgata 1\n0155 Oslo",
+             None, 30, 2, 10, 500_000_000)]
+    for i in range(1, RETAILERS + 1):
+        rows.append((f"RET-{i:05d}", f"Retailer {i} AS", f"ap@ret{i}.example", "NOK",
+                     f"Kaigata {i}\n5016 Bergen", DIST, 30, 0, 0, 5_000_000))
+    for i in range(RETAILERS + 1, plan.customers):
+        currency = CURRENCIES[i % len(CURRENCIES)]
+        net = NET_DAYS[i % len(NET_DAYS)]
+        discount = (2, 10) if i % 5 == 0 else (0, 0)
+        rows.append((f"CUS-{i:05d}", f"Customer {i} Ltd", f"ap@cus{i}.example", currency,
+                     f"Street {i}\n{1000 + i % 8000} Town", None, net, *discount, None if i % 3 else 10_000_000))
+    return rows
+
+
+def invoice_catalogue(currency):
+    """(item, description, unit price in minor units) for invoices in `currency`."""
+    return [(item, desc, max(1, price // PRICE_DIVISOR[currency])) for item, desc, price in ITEMS]
+
+
+def invoice_facts(plan: Plan, customers):
+    """Yield one tuple per invoice:
+    (number, billed index, ordered index, invoice date, due date, currency, lines, total øre, paid øre),
+    lines being (item, description, quantity, unit price øre, tax %, amount øre, tax øre)."""
+    rng = random.Random(plan.seed)
+    rand = rng.random
+    days = 365 * plan.years
+    others = plan.customers - RETAILERS - 1
+    prices = {c: invoice_catalogue(c) for c in TAX}
+    today = plan.today
+    dates = [today - timedelta(days=age) for age in range(days)]
+    for k in range(plan.invoices):
+        r = k % 1000
+        if r < TO_DIST:
+            billed = 0
+            ordered = (k // 1000 + r) % (RETAILERS + 1)  # a retailer, or the distributor itself (0)
+        elif r < TO_DIST + TO_MEASURED:
+            billed = ordered = 1
+        elif r < TO_DIST + TO_MEASURED + TO_SISTERS:
+            billed = ordered = 2 + (k // 1000 * TO_SISTERS + r) % (RETAILERS - 1)
+        else:
+            billed = ordered = RETAILERS + 1 + int(rand() * others)
+        customer = customers[billed]
+        currency = customer[3]
+        if billed == 0 and r % 10 == 9:
+            currency = "EUR"  # the distributor is also invoiced in euro: two currencies in its totals
+        invoice_date = dates[int(rand() * days)]
+        due_date = invoice_date + timedelta(days=customer[6])
+        lines, total = [], 0
+        catalogue = prices[currency]
+        tax_percent = TAX[currency]
+        for _ in range(2 + int(rand() * 4)):
+            item, description, price = catalogue[int(rand() * 40)]
+            quantity = 1 + int(rand() * 40)
+            amount = quantity * price
+            tax = (amount * tax_percent + 50) // 100  # half-up, like round_money
+            lines.append((item, description, quantity, price, tax_percent, amount, tax))
+            total += amount + tax
+        past_due = (today - due_date).days
+        roll = rand()
+        if past_due > 60:
+            state = STATUS_PAID if roll < 0.96 else (STATUS_PARTIAL if roll < 0.98 else STATUS_UNPAID)
+        elif past_due > 0:
+            state = STATUS_PAID if roll < 0.70 else (STATUS_PARTIAL if roll < 0.80 else STATUS_UNPAID)
+        else:
+            state = STATUS_PAID if roll < 0.25 else (STATUS_PARTIAL if roll < 0.40 else STATUS_UNPAID)
+        paid = total if state == STATUS_PAID else ((total * 40 + 50) // 100 if state == STATUS_PARTIAL else 0)
+        yield (f"INV-{k + 1:07d}", billed, ordered, invoice_date, due_date, currency, lines, total, paid)
+
+
+def users(plan: Plan):
+    """(email, name, customer index) — the measured retailer user and a distributor user."""
+    return [(MEASURED_EMAIL, "Bench Retailer User", 1), (DIST_EMAIL, "Bench Distributor User", 0)]
+
+
+# ------------------------------------------------------------------------------------------ as import JSON
+
+
+def _money(oere: int) -> str:
+    return f"{oere // 100}.{oere % 100:02d}"
+
+
+def import_payload(plan: Plan) -> dict:
+    """The same data in the `import-data` format (CONTRACT.md) — for proving it passes import validation."""
+    customers = customer_records(plan)
+    payload = {"customers": [], "users": [], "products": [], "invoices": []}
+    for account, name, email, currency, address, org, net, pct, ddays, limit in customers:
+        record = {"account": account, "name": name, "email": email, "currency": currency,
+                  "billing_address": address, "invoice_account": org,
+                  "payment_terms": {"net_days": net, "discount_percent": str(pct), "discount_days": ddays}}
+        if limit is not None:
+            record["credit_limit"] = _money(limit)
+        payload["customers"].append(record)
+    payload["users"] = [{"email": e, "name": n, "password": PASSWORD, "customer": customers[c][0]}
+                        for e, n, c in users(plan)]
+    payload["products"] = [{"item": item, "name": desc, "price": _money(price), "currency": "NOK"}
+                           for item, desc, price in ITEMS]
+    for number, billed, ordered, invoice_date, due_date, currency, lines, total, paid in invoice_facts(plan, customers):
+        payload["invoices"].append({
+            "number": number, "invoice_account": customers[billed][0], "order_account": customers[ordered][0],
+            "invoice_date": invoice_date.isoformat(), "due_date": due_date.isoformat(), "currency": currency,
+            "lines": [{"item": item, "description": description, "quantity": str(quantity),
+                       "unit_price": _money(price), "tax_percent": str(tax)}
+                      for item, description, quantity, price, tax, _, _ in lines],
+            "paid": _money(paid)})
+    return payload
+
+
+# ------------------------------------------------------------------------------------------ bulk writer
+
+
+def bulk_insert(model, fields, rows, batch: int = 5000) -> int:
+    """Insert `rows` (tuples of database values, in `fields` order) into `model`'s table, in batches.
+
+    The statement is the model's own `insert_many(...)` SQL (table, columns, quoting and placeholders come
+    from the model); it is then run through the driver's batch API — `executemany` on SQLite, `execute_values`
+    on PostgreSQL — because Peewee builds multi-row VALUES lists one value at a time in Python (about 10 µs a
+    value: seven minutes for the 40 million values of a million invoices).
+    """
+    from models import db, is_postgres
+
+    sql, _ = model.insert_many([tuple(None for _ in fields)], fields=fields).sql()
+    count = 0
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        head = sql[: sql.rindex(" VALUES ") + len(" VALUES ")] + "%s"
+        for chunk in _batches(rows, batch):
+            execute_values(cursor, head, chunk, page_size=len(chunk))
+            count += len(chunk)
+    else:
+        for chunk in _batches(rows, batch):
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+def _batches(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def generate(plan: Plan, *, log=print) -> dict:
+    """Write `plan` into the (empty) database bound to `models.db`.
+
+    Tables are created without their secondary indexes, filled in big batches inside one transaction per
+    table, then indexed, summarised and analysed: building an index once is far cheaper than updating
+    six of them a million times. Values are converted by the models' own fields (`db_value`), memoised
+    because a million invoices reuse a few hundred distinct quantities, prices and rates.
+    """
+    from models import ALL_MODELS, create_tables, db, is_postgres
+    from models.customer import Customer, User
+    from models.invoice import Invoice, InvoiceLine, Payment
+    from models.product import Product
+
+    timings = {}
+    started = time.perf_counter()
+    postgres = is_postgres()
+
+    db.drop_tables(ALL_MODELS, safe=True, **({"cascade": True} if postgres else {}))
+    for model in ALL_MODELS:
+        model._schema.create_table(safe=True)  # no secondary indexes yet
+
+    def phase(name, since):
+        now = time.perf_counter()
+        timings[name] = now - since
+        return now
+
+    def converter(field):
+        """field.db_value, memoised (the values repeat)."""
+        cache = {}
+
+        def convert(value):
+            try:
+                return cache[value]
+            except KeyError:
+                cache[value] = result = field.db_value(value)
+                return result
+        return convert
+
+    customers = customer_records(plan)
+    index_of = {c[0]: i for i, c in enumerate(customers)}
+    percent = converter(Customer.discount_percent)
+    with db.atomic():
+        bulk_insert(Customer, [
+            Customer.id, Customer.account, Customer.name, Customer.email, Customer.currency,
+            Customer.billing_address, Customer.invoice_account, Customer.net_days, Customer.discount_percent,
+            Customer.discount_days, Customer.credit_limit], (
+            (i + 1, account, name, email, currency, address, index_of[org] + 1 if org else None, net,
+             percent(Decimal(pct)), ddays, limit)  # MoneyField stores minor units: the plan's own numbers
+            for i, (account, name, email, currency, address, org, net, pct, ddays, limit) in enumerate(customers)))
+        for email, name, customer_index in users(plan):
+            user = User(email=email, name=name, customer=customer_index + 1)
+            user.set_password(PASSWORD)
+            user.save()
+        bulk_insert(Product, [Product.item, Product.name, Product.price, Product.currency, Product.active],
+                    [(item, desc, price, "NOK", True) for item, desc, price in ITEMS])
+    now = phase("customers", started)
+
+    invoice_fields = [Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.order_account,
+                      Invoice.invoice_date, Invoice.due_date, Invoice.currency, Invoice.total, Invoice.balance,
+                      Invoice.status, Invoice.discount_percent, Invoice.discount_until, Invoice.created_at]
+    line_fields = [InvoiceLine.invoice, InvoiceLine.line_no, InvoiceLine.item, InvoiceLine.description,
+                   InvoiceLine.quantity, InvoiceLine.unit_price, InvoiceLine.tax_percent, InvoiceLine.amount,
+                   InvoiceLine.tax]
+    payment_fields = [Payment.invoice, Payment.amount, Payment.discount, Payment.method,
+                      Payment.gateway_reference, Payment.created_at]
+    day, moment = converter(Invoice.invoice_date), converter(Invoice.created_at)
+    invoice_percent = converter(Invoice.discount_percent)
+    quantity_of, price_of, tax_of = (converter(InvoiceLine.quantity), converter(InvoiceLine.unit_price),
+                                     converter(InvoiceLine.tax_percent))
+    terms = [(invoice_percent(Decimal(c[7])), timedelta(days=c[8])) if c[7] and c[8] else None
+             for c in customers]
+    no_discount = invoice_percent(Decimal("0"))
+    lines_out, payments_out = [], []
+    status_of = {}
+
+    def invoices_out():
+        invoice_id = 0
+        for number, billed, ordered, invoice_date, due_date, currency, lines, total, paid in \
+                invoice_facts(plan, customers):
+            invoice_id += 1
+            created = moment(datetime(invoice_date.year, invoice_date.month, invoice_date.day, 8, 0))
+            discount = terms[billed]
+            balance = total - paid
+            state = STATUS_PAID if balance <= 0 else (STATUS_PARTIAL if paid else STATUS_UNPAID)
+            status_of[state] = status_of.get(state, 0) + 1
+            yield (invoice_id, number, billed + 1, ordered + 1, day(invoice_date), day(due_date), currency, total,
+                   balance, state, discount[0] if discount else no_discount,
+                   day(invoice_date + discount[1]) if discount else None, created)
+            for line_no, (item, description, quantity, price, tax_pct, amount, tax) in enumerate(lines, 1):
+                lines_out.append((invoice_id, line_no, item, description, quantity_of(quantity),
+                                  price_of(Decimal(price).scaleb(-2)), tax_of(tax_pct), amount, tax))
+            if paid:
+                payments_out.append((invoice_id, paid, 0, Payment.METHOD_IMPORTED, "before import", created))
+
+    counts = {"invoices": 0, "lines": 0, "payments": 0}
+    with db.atomic():
+        # Invoices stream in chunks; their lines and payments follow each chunk so memory stays bounded.
+        for chunk in _batches(invoices_out(), 20_000):
+            counts["invoices"] += bulk_insert(Invoice, invoice_fields, chunk)
+            counts["lines"] += bulk_insert(InvoiceLine, line_fields, lines_out)
+            counts["payments"] += bulk_insert(Payment, payment_fields, payments_out)
+            lines_out.clear()
+            payments_out.clear()
+    now = phase("invoices", now)
+
+    if postgres:
+        for model in ALL_MODELS:
+            table = model._meta.table_name
+            db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                           f"GREATEST((SELECT MAX(id) FROM \"{table}\"), 1))")
+    create_tables()  # the secondary indexes, and anything else the models create with their tables
+    now = phase("indexes", now)
+    from models import invoice as invoice_module
+
+    rebuild = getattr(invoice_module, "rebuild_summaries", None)
+    if rebuild:
+        rebuild()
+    db.execute_sql("ANALYZE")
+    phase("summaries + analyze", now)
+    timings["total"] = time.perf_counter() - started
+    return {**counts, "customers": len(customers), "statuses": status_of, "timings": timings}
+
+
+def visible_count(plan: Plan) -> int:
+    """How many invoices the measured user sees under this plan."""
+    full, rest = divmod(plan.invoices, 1000)
+    return full * (TO_DIST + TO_MEASURED) + max(0, min(rest, TO_DIST + TO_MEASURED))

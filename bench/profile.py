@@ -1,0 +1,67 @@
+"""Where one request's time goes: cProfile over the page-1 list fragment, in-process, signed in.
+
+    DATABASE_URL=… python -m bench.profile [path] [--requests N]
+
+Prints the time per request and the functions that take it (own time, then cumulative), compactly.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", nargs="?", default="/invoices")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=22)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key")
+    from app import create_app
+    from bench.data import MEASURED_EMAIL, PASSWORD
+
+    app = create_app()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": MEASURED_EMAIL, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.status_code
+    headers = {"HX-Request": "true"}
+    for _ in range(50):
+        assert client.get(args.path, headers=headers).status_code == 200
+    started = time.process_time()
+    for _ in range(args.requests):
+        client.get(args.path, headers=headers)
+    plain = (time.process_time() - started) / args.requests * 1000
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.requests):
+        client.get(args.path, headers=headers)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs()
+    print(f"GET {args.path} (HX-Request), {args.requests} requests through Flask's test client: "
+          f"{plain:.2f} ms CPU per request without the profiler.")
+    for order in ("tottime", "cumulative"):
+        out.truncate(0)
+        out.seek(0)
+        stats.sort_stats(order).print_stats(args.top)
+        text = out.getvalue()
+        body = text[text.index("ncalls"):] if "ncalls" in text else text
+        print(f"\n-- by {'own' if order == 'tottime' else 'cumulative'} time, per {args.requests} requests --")
+        print("\n".join(line.rstrip() for line in body.splitlines() if line.strip()))
+
+
+if __name__ == "__main__":
+    main()
