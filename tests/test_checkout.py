@@ -366,3 +366,23 @@ def test_recording_a_checkout_costs_few_queries(app, world, count_queries):
     print(f"\nrecording a checkout: {measured} statements (by number of invoices)")
     assert measured[1] <= 12
     assert measured[3] - measured[1] == 2, "one UPDATE per invoice; payments inserted in one statement"
+
+
+def test_without_a_gateway_card_payments_are_off_and_nothing_starts(sqlite_url, tmp_path):
+    from models import db
+    from models.importer import import_data
+    from tests.conftest import Auth, make_app
+    from tests.world import world_payload
+
+    application = make_app(sqlite_url, tmp_path, PAYMENT_GATEWAY="")
+    with application.app_context(), db.connection_context():
+        import_data(world_payload())
+    client = application.test_client()
+    Auth(client).login("kari")
+    fill_cart(client, {"D-004": None})
+    page = client.get("/checkout").get_data(as_text=True)
+    assert "Card payments are not available" in page and "disabled" in page
+    response = client.post("/checkout", data={"payment_method": "card"})
+    assert response.status_code == 503 and "Nothing was charged" in response.get_data(as_text=True)
+    assert counts()["checkouts"] == 0 and counts()["cart_lines"] == 1
+    assert client.get("/gateway/test/anything").status_code == 404

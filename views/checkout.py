@@ -47,8 +47,9 @@ def pay():
     cart = Cart.for_user(current_user)
     method = (request.form.get("payment_method") or "").strip()
     try:
-        checkout = payments.start(current_user, cart, method, today())
+        payments.check_method(method)
         gateway = get_gateway()
+        checkout = payments.start(current_user, cart, method, today())
     except payments.CheckoutError as error:
         if error.code == "empty":
             flash(error.message, "error")
