@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, fn
+from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
 from . import BaseModel, db, lock_rows, write_transaction
 from .customer import User
@@ -125,7 +125,7 @@ class Cart(BaseModel):
             try:
                 with db.atomic():
                     cart = cls.create(user=user.id)
-            except Exception:  # noqa: BLE001 - a parallel request created it first
+            except IntegrityError:  # a parallel request created it first
                 cart = cls.get(cls.user == user.id)
         cart._user = user
         return cart
