@@ -7,7 +7,7 @@ portal runs as its own process (`flask run --with-threads`), so the requests rac
 BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL. After every round the database
 must show payments that never exceed the invoice total and a balance that matches them.
 
-SETTLE_CONCURRENCY_ROUNDS sets the rounds per database (default 24); the test also stops
+SETTLE_CONCURRENCY_ROUNDS sets the rounds per database (default 30); the test also stops
 starting new rounds after 60 seconds so the suite stays fast.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import LiveServer, make_app
 
-ROUNDS = int(os.environ.get("SETTLE_CONCURRENCY_ROUNDS", "24"))
+ROUNDS = int(os.environ.get("SETTLE_CONCURRENCY_ROUNDS", "30"))
 TIME_BUDGET = 60.0
 PASSWORD = "race-Passw0rd"
 TOTAL = Decimal("1000.00")  # every race invoice: 8 x 100.00 + 25 % tax
@@ -146,6 +146,16 @@ class Ledger:
         return balance, payments
 
 
+def drained(server: LiveServer) -> LiveServer:
+    """Keep reading the server's stderr (one log line per request): a full pipe would stop the server."""
+    def pump(stream):
+        while stream.read(65536):
+            pass
+
+    threading.Thread(target=pump, args=(server.process.stderr,), daemon=True).start()
+    return server
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def race_server(request, tmp_path, postgres_server):
     if request.param == "sqlite":
@@ -160,7 +170,7 @@ def race_server(request, tmp_path, postgres_server):
 
     with application.app_context(), db.connection_context():
         import_data(json.loads(json.dumps(payload(ROUNDS))))
-    server = LiveServer(url, {"MAIL_OUTBOX": str(tmp_path / "outbox")}).start()
+    server = drained(LiveServer(url, {"MAIL_OUTBOX": str(tmp_path / "outbox")}).start())
     yield server, Ledger(url)
     server.stop()
 
