@@ -28,6 +28,7 @@ def test_pay_invoice_from_the_list_and_the_invoice_page_without_reload(page, pay
     expect(cart_link(page)).to_contain_text("(1)")
     expect(page.get_by_role("status").filter(has_text="E2E-LIST is in your cart")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+    screenshot(page, "cart-pay-invoice-in-list")
 
     page.goto(pay_server.url + "/invoices/E2E-PAGE")
     page.evaluate("window.__sameDocument = true")
