@@ -215,9 +215,13 @@ class LiveServer:
 
     def start(self):
         self.flask("init-db")
+        # The server's log goes to a file: a pipe nobody reads fills up and freezes the server.
+        import tempfile
+
+        self.log = tempfile.NamedTemporaryFile(prefix=f"settle-live-{self.port}-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(self.port), "--no-reload",
-             "--with-threads"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--with-threads"], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -225,7 +229,7 @@ class LiveServer:
                     return self
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"live server died: {self.process.stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(f"live server died: {Path(self.log.name).read_text()[-2000:]}")
                 time.sleep(0.1)
         raise RuntimeError("live server did not start in 20 s")
 
@@ -236,6 +240,9 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+            Path(self.log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
