@@ -146,16 +146,6 @@ class Ledger:
         return balance, payments
 
 
-def drained(server: LiveServer) -> LiveServer:
-    """Keep reading the server's stderr (one log line per request): a full pipe would stop the server."""
-    def pump(stream):
-        while stream.read(65536):
-            pass
-
-    threading.Thread(target=pump, args=(server.process.stderr,), daemon=True).start()
-    return server
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def race_server(request, tmp_path, postgres_server):
     if request.param == "sqlite":
@@ -170,7 +160,7 @@ def race_server(request, tmp_path, postgres_server):
 
     with application.app_context(), db.connection_context():
         import_data(json.loads(json.dumps(payload(ROUNDS))))
-    server = drained(LiveServer(url, {"MAIL_OUTBOX": str(tmp_path / "outbox")}).start())
+    server = LiveServer(url, {"MAIL_OUTBOX": str(tmp_path / "outbox")}).start()
     yield server, Ledger(url)
     server.stop()
 

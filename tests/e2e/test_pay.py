@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
-from tests.test_payment_concurrency import drained
 from tests.e2e.conftest import DEMO_PASSWORD, assert_accessible, screenshot
 
 KARI = "kari@fjordbutikken.example"
@@ -42,7 +41,7 @@ def pay_server(tmp_path_factory):
     server.flask("seed-demo")
     (folder / "extra.json").write_text(json.dumps(EXTRA))
     server.flask("import-data", str(folder / "extra.json"))
-    drained(server.start())
+    server.start()
     yield server
     server.stop()
 
