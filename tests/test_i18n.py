@@ -488,6 +488,18 @@ def test_switcher_is_a_plain_form_per_language_with_csrf(tmp_path, sqlite_url):
     assert client.get_cookie("lang") is None
 
 
+def test_switcher_on_an_error_page_goes_home_without_repeating_the_url(pages_app):
+    client = signed_in(pages_app, "kari", "nb")
+    response = client.get("/invoices/I-001")  # another company's invoice
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "I-001" not in html and 'name="next" value="/"' in html
+    wrong = client.post("/login", data={})  # a page answering a POST comes back to its GET
+    assert wrong.status_code == 422 and 'name="next" value="/login"' in wrong.get_data(as_text=True)
+    assert 'name="next" value="/"' in client.get("/no-such-page").get_data(as_text=True)
+    assert 'name="next" value="/invoices?status=paid"' in client.get("/invoices?status=paid").get_data(as_text=True)
+
+
 def test_visitor_choice_is_kept_in_a_cookie(sqlite_app):
     client = sqlite_app.test_client()
     response = client.post("/language", data={"lang": "pl", "next": "/login"})

@@ -1,7 +1,10 @@
 """The language switcher: a plain POST per language, kept on the user and in a `lang` cookie."""
+import sys
+
 from flask import Blueprint, after_this_request, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user, user_logged_in
+from werkzeug.exceptions import HTTPException
 
 from models.customer import User
 from .auth import safe_next
@@ -58,7 +61,12 @@ def _on_sign_in(app, user, **extra):
 
 
 def return_to() -> str:
-    """Where the switcher comes back to: this page when it can be fetched again with GET."""
+    """Where the switcher comes back to: this page when it can be fetched again with GET.
+
+    An error page (404 for another company's invoice) goes home instead: it does not repeat the URL asked for.
+    """
+    if isinstance(sys.exc_info()[1], HTTPException):
+        return url_for("auth.home")
     if request.method == "GET":
         return request.full_path.rstrip("?")
     try:
