@@ -52,8 +52,10 @@ def test_each_wrong_amount_gets_its_message_in_place(page, pay_server):
     amount = page.get_by_label("Amount to pay for E2E-AMT")
     page.evaluate("window.__sameDocument = true")
     for wrong, message in WRONG_AMOUNTS:
-        amount.fill(wrong)
-        amount.press("Tab")
+        # Two wrong amounts in a row can share a message: wait for this amount's answer, not the last one's.
+        with page.expect_response(lambda r: r.url.endswith("/amount") and r.request.method == "POST"):
+            amount.fill(wrong)
+            amount.press("Tab")
         alert = page.locator("#cart").get_by_role("alert").filter(has_text=message)
         expect(alert).to_be_visible()
         expect(amount).to_have_attribute("aria-invalid", "true")
