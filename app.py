@@ -70,6 +70,13 @@ def create_app(config: dict | None = None) -> Flask:
         MAIL_OUTBOX=os.environ.get("MAIL_OUTBOX") or str(instance / "outbox"),
         REDIS_URL=os.environ.get("REDIS_URL"),
         PAYMENT_GATEWAY=os.environ.get("PAYMENT_GATEWAY") or ("test" if development else ""),
+        # Scripts only from our own files (no inline script, no eval); a real payment provider's page
+        # is reached by redirect, so add its origin to form-action when one is configured.
+        CONTENT_SECURITY_POLICY=(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+            + (" " + os.environ["PAYMENT_GATEWAY_ORIGIN"] if os.environ.get("PAYMENT_GATEWAY_ORIGIN") else "")
+        ),
         SELLER_NAME="Settle Supply AS",
         SELLER_ADDRESS="Postboks 100 Sentrum\n0101 Oslo\nNorway",
     )
@@ -99,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
         if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static/"):
             # Invoices and balances are private: never kept by shared caches or on disk.
             response.headers.setdefault("Cache-Control", "no-store")

@@ -116,3 +116,9 @@ def test_private_pages_are_not_cached_and_carry_safety_headers(world, client, au
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_content_security_policy_allows_only_our_own_scripts(world, client, auth):
+    auth.login("kari")
+    policy = client.get("/invoices").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-eval" not in policy and "frame-ancestors 'none'" in policy
