@@ -374,7 +374,7 @@ def run_scale(scale: int, url: str, args, use_wrk: bool, log) -> tuple[list[Row]
         client = Client(portal.base)
         client.sign_in(MEASURED_EMAIL, PASSWORD)
         cookie = client.cookie_header
-        targets = prepare_targets(client, full)
+        targets = [t for t in prepare_targets(client, full) if args.only in t.name]
         for target in targets:  # warm both servers' caches (SQLite pages, templates, imports)
             if use_wrk:
                 headers = {"Cookie": cookie, **target.headers}
@@ -558,6 +558,7 @@ def main(argv=None):
     parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=list(SCALES))
     parser.add_argument("--reuse", action="store_true", help="keep a SQLite file generated today for its size")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--only", default="", help="measure only endpoints whose name contains this text")
     args = parser.parse_args(argv)
     args.scales = sorted(args.scales)
     use_wrk = shutil.which("wrk") is not None

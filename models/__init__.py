@@ -79,14 +79,14 @@ def lock_rows(query):
 
 
 from .customer import Customer, User  # noqa: E402
-from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
+from .invoice import Invoice, InvoiceLine, InvoiceSummary, Payment  # noqa: E402
 from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
 from .cart import Cart, CartLine  # noqa: E402
 from .checkout import Checkout, CheckoutLine  # noqa: E402
 from .request import B2BRequest  # noqa: E402
 
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest]
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, Payment, Product, SalesOrder, SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest]
 
 
 def create_tables():

@@ -78,15 +78,35 @@ class User(UserMixin, BaseModel):
 
     @classmethod
     def for_login(cls, user_id):
-        """Load a signed-in user with their customer and its invoice account in one query."""
-        Org = Customer.alias()
+        """Load a signed-in user with their customer and its invoice account in one query.
+
+        Every request runs it, so the query is built once and the three objects are made from
+        its row directly (models/prepared.py): Peewee's own building cost ten times the query.
+        """
+        from .prepared import Slot, load, prepared
+
         try:
-            return (
-                cls.select(cls, Customer, Org)
-                .join(Customer, on=(cls.customer == Customer.id))
-                .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
-                .where(cls.id == int(user_id))
-                .get()
-            )
-        except (cls.DoesNotExist, ValueError, TypeError, OverflowError):
+            user_id = int(user_id)
+        except (ValueError, TypeError, OverflowError):
             return None
+        if not -(2**63) <= user_id < 2**63:
+            return None
+
+        def build():
+            Org = Customer.alias()
+            return (cls.select(cls, Customer, Org)
+                    .join(Customer, on=(cls.customer == Customer.id))
+                    .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
+                    .where(cls.id == Slot("id")))
+
+        row = prepared("user-for-login", build).one(id=user_id)
+        if row is None:
+            return None
+        user_fields, customer_fields = len(cls._meta.sorted_fields), len(Customer._meta.sorted_fields)
+        user, customer = load(cls, row), load(Customer, row, user_fields)
+        if row[user_fields + customer_fields] is not None:
+            customer.invoice_account = load(Customer, row, user_fields + customer_fields)
+        user.customer = customer
+        user._dirty.clear()
+        customer._dirty.clear()
+        return user

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 
-from flask import Flask, g
-from flask_babel import format_date, get_locale
+from flask import Flask, g, url_for
+from flask_babel import format_date, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from babel.numbers import format_currency, format_decimal
 
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -17,9 +20,81 @@ def money(amount: Decimal | None, currency: str) -> str:
     """An amount with its currency, in the page's language: 'NOK 1,234.50' / '1 234,50 kr' / '1 234,50 zł'."""
     if amount is None:
         return ""
-    text = format_currency(amount, currency, locale=str(get_locale() or "en"), currency_digits=True)
+    locale = _locale_name()
+    fast = _money_pattern(locale, currency)
+    text = fast(amount) if fast else None
+    return text if text is not None else _babel_money(amount, currency, locale)
+
+
+def _locale_name() -> str:
+    """str(get_locale()) for the amounts and dates of a page, which ask for it a hundred times.
+
+    Reads the locale Flask-Babel keeps for the request (force_locale() sets the same attribute),
+    skipping its three context look-ups per call; anything unexpected goes through get_locale().
+    """
+    try:
+        locale = vars(g._get_current_object())["_flask_babel"].babel_locale
+    except (KeyError, AttributeError, RuntimeError):
+        locale = None
+    if locale is None:
+        locale = get_locale()
+    if locale is None:
+        return "en"
+    name = _LOCALE_NAMES.get(id(locale))
+    if name is None or name[0] is not locale:
+        name = _LOCALE_NAMES[id(locale)] = (locale, str(locale))
+    return name[1]
+
+
+_LOCALE_NAMES: dict = {}
+
+
+def _babel_money(amount, currency: str, locale: str) -> str:
+    text = format_currency(amount, currency, locale=locale, currency_digits=True)
     # CLDR currency spacing, which Babel leaves out: a code made of letters never touches the digits.
     return _LETTER_DIGIT.sub("\u00a0", text)
+
+
+_MONEY_SHAPE = re.compile(r"(.*?)1(\D*)234(\D*)567(\D+)89(.*)", re.S)
+_MONEY_PROBES = [Decimal(v) for v in (
+    "0", "0.01", "0.5", "1", "9.99", "12.3", "100", "999.99", "1000", "1234.56", "9999.99", "10000", "12345.67",
+    "99999.99", "100000", "123456.78", "1234567.89", "12345678.9", "-0.01", "-1", "-999.99", "-1234.56",
+    "-12345.67", "-1234567.89")]
+
+
+@lru_cache(maxsize=256)
+def _money_pattern(locale: str, currency: str):
+    """`money` without Babel's per-call work (a list page formats a hundred amounts): the layout Babel
+    gives this language and currency, learnt once from a sample, and used only if it reproduces Babel
+    exactly on every probe amount; otherwise None, and Babel formats each amount itself."""
+    try:
+        positive = _MONEY_SHAPE.fullmatch(_babel_money(Decimal("1234567.89"), currency, locale))
+        negative = _MONEY_SHAPE.fullmatch(_babel_money(Decimal("-1234567.89"), currency, locale))
+        small = _babel_money(Decimal("1234.56"), currency, locale)
+    except Exception:  # noqa: BLE001 - an unknown currency or locale: Babel decides, per call
+        return None
+    if not positive or not negative or positive.group(2) != positive.group(3):
+        return None
+    prefix, group, _, point, suffix = positive.groups()
+    negative_prefix, negative_suffix = negative.group(1), negative.group(5)
+    if negative.group(2, 3, 4) != (group, group, point):
+        return None
+    min_grouped = 10000 if group not in small else 1000  # some languages leave 4-digit numbers ungrouped
+
+    def fast(amount) -> str | None:
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount.as_tuple().exponent < -2:
+            return None
+        cents = int(amount.scaleb(2))
+        if cents == 0 and amount.is_signed():
+            return None
+        whole, fraction = divmod(abs(cents), 100)
+        digits = f"{whole:,}".replace(",", group) if whole >= min_grouped else str(whole)
+        body = f"{digits}{point}{fraction:02d}"
+        return f"{negative_prefix}{body}{negative_suffix}" if cents < 0 else f"{prefix}{body}{suffix}"
+
+    if any(fast(probe) != _babel_money(probe, currency, locale) for probe in _MONEY_PROBES):
+        return None
+    return fast
 
 
 def number(amount: Decimal | None, places: int = 2) -> str:
@@ -40,7 +115,19 @@ def plain_amount(amount: Decimal | None) -> str:
 
 
 def day(value: date | None, style: str = "medium") -> str:
-    return format_date(value, style) if value else ""
+    if not value:
+        return ""
+    # A list page shows the same few dates over and over; each costs Babel a pattern walk.
+    key = (value, style, _locale_name())
+    text = _DAYS.get(key)
+    if text is None:
+        if len(_DAYS) > 20_000:
+            _DAYS.clear()
+        text = _DAYS[key] = format_date(value, style)
+    return text
+
+
+_DAYS: dict = {}
 
 
 def percent(value: Decimal | None) -> str:
@@ -63,8 +150,75 @@ def header_cart_count() -> int:
     return g.cart_count
 
 
+def _translations():
+    """Flask-Babel's translations for this request, looked up once per request and language.
+
+    Templates call _() dozens of times a page (twice per invoice row); Flask-Babel resolves the
+    domain, the context and the locale on every call. The cache sits beside Flask-Babel's own
+    per-request state and is keyed on its locale object, so force_locale() is still obeyed.
+    """
+    try:
+        state = vars(g._get_current_object())["_flask_babel"]
+        locale = state.babel_locale
+        cached = state.__dict__.get("settle_translations")
+    except (KeyError, AttributeError, RuntimeError):
+        return get_translations()
+    if cached is not None and cached[0] is locale and locale is not None:
+        return cached[1]
+    translations = get_translations()
+    state.settle_translations = (state.babel_locale, translations)
+    return translations
+
+
+# Jinja's newstyle gettext functions (jinja2.ext._make_new_*), reading the cached translations.
+@pass_eval_context
+def _gettext(eval_ctx, __string, **variables):
+    text = _translations().ugettext(__string)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@pass_eval_context
+def _ngettext(eval_ctx, __singular, __plural, __num, **variables):
+    variables.setdefault("num", __num)
+    text = _translations().ungettext(__singular, __plural, __num)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@pass_eval_context
+def _pgettext(eval_ctx, __context, __string, **variables):
+    variables.setdefault("context", __context)
+    text = _translations().upgettext(__context, __string)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@pass_eval_context
+def _npgettext(eval_ctx, __context, __singular, __plural, __num, **variables):
+    variables.setdefault("context", __context)
+    variables.setdefault("num", __num)
+    text = _translations().unpgettext(__context, __singular, __plural, __num)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+def _url_for(endpoint: str, **values) -> str:
+    """url_for for templates, remembering within the request what it already built: a list page asks
+    for the same handful of URLs once per row."""
+    try:
+        key = (endpoint, tuple(sorted(values.items())))
+        built = g.__dict__.setdefault("settle_urls", {})
+        url = built.get(key)
+    except (TypeError, RuntimeError):  # unhashable values, or no request: build it plainly
+        return url_for(endpoint, **values)
+    if url is None:
+        url = built[key] = url_for(endpoint, **values)
+    return url
+
+
 def register_context(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, number=number, day=day, percent=percent, plain_amount=plain_amount)
+    # Jinja's "newstyle" gettext, as Flask-Babel installs it, with a third of the calls per string.
+    app.jinja_env.newstyle_gettext = True
+    app.jinja_env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext,
+                                 npgettext=_npgettext, url_for=_url_for)
 
     @app.context_processor
     def inject():
