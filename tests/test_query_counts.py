@@ -1,0 +1,110 @@
+"""No N+1: each page runs the same number of SQL statements for an invoice of 1 line or of 200,
+and for the first page of the list or its 400th — on SQLite and on PostgreSQL."""
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from bench.data import bulk_insert
+
+EXTRA = 10_025  # with the world's invoices: more than 400 pages of 25 for kari (RET-1 + DIST-1)
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def big_world(world, app):
+    """The test world plus 10,025 invoices billed to DIST-1 and two invoices of 1 and 200 lines."""
+    from models import db
+    from models.customer import Customer
+    from models.invoice import Invoice, InvoiceLine
+
+    today = date.today()
+    with db.connection_context():
+        dist = Customer.get(Customer.account == "DIST-1").id
+        ret1 = Customer.get(Customer.account == "RET-1").id
+        with db.atomic():
+            first = (Invoice.select(Invoice.id).order_by(Invoice.id.desc()).scalar() or 0) + 1
+            fields = [Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.order_account,
+                      Invoice.invoice_date, Invoice.due_date, Invoice.currency, Invoice.total, Invoice.balance,
+                      Invoice.status, Invoice.discount_percent, Invoice.discount_until, Invoice.created_at]
+            rows = []
+            for i in range(EXTRA + 2):
+                day = today - timedelta(days=i % 700)
+                number = {EXTRA: "ONE-1", EXTRA + 1: "BIG-200"}.get(i, f"X-{i:06d}")
+                status, balance = (("paid", 0) if i % 3 == 0 else ("unpaid", 12500)) if i < EXTRA else ("unpaid", 12500)
+                rows.append((first + i, number, dist, ret1 if i % 2 else dist, day, day + timedelta(days=30), "NOK",
+                             12500, balance, status, 0, None, f"{day} 08:00:00"))
+            bulk_insert(Invoice, fields, rows)
+            line_fields = [InvoiceLine.invoice, InvoiceLine.line_no, InvoiceLine.item, InvoiceLine.description,
+                           InvoiceLine.quantity, InvoiceLine.unit_price, InvoiceLine.tax_percent,
+                           InvoiceLine.amount, InvoiceLine.tax]
+            big = first + EXTRA + 1
+            lines = [(first + EXTRA, 1, "A-100", "Pallet wrap", 10, 100, 25, 10000, 2500)]
+            lines += [(big, n, "A-100", f"Pallet wrap {n}", 1, 0.5, 25, 50, 13) for n in range(1, 201)]
+            bulk_insert(InvoiceLine, line_fields, lines)
+        if "postgres" in type(db.obj).__name__.lower():
+            for table in (Invoice._meta.table_name, InvoiceLine._meta.table_name):
+                db.execute_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    return world
+
+
+def statements(count_queries, call):
+    before = len(count_queries)
+    response = call()
+    assert response.status_code in (200, 303), response.status_code
+    return count_queries.statements[before:], response
+
+
+def next_link(html: str) -> str:
+    return re.search(r'href="([^"]+)"[^>]*rel="next"', html).group(1).replace("&amp;", "&")
+
+
+def test_list_fragment_and_page_same_queries_on_page_1_and_page_400(big_world, client, auth, count_queries):
+    auth.login("kari")
+    client.get("/invoices", headers=HX)  # warm: the first request of a session may set up the cart etc.
+    first, response = statements(count_queries, lambda: client.get("/invoices", headers=HX))
+    pages = re.search(r"Page 1 of (\d+)", response.get_data(as_text=True)).group(1)
+    assert int(pages) > 400
+    deep, response = statements(count_queries, lambda: client.get("/invoices?page=400", headers=HX))
+    html399 = client.get("/invoices?page=399", headers=HX).get_data(as_text=True)
+    assert f"Page 400 of {pages}" in response.get_data(as_text=True)
+    keyset, response = statements(count_queries, lambda: client.get(next_link(html399), headers=HX))
+    assert "page=400" in next_link(html399) and "after=" in next_link(html399)
+    assert f"Page 400 of {pages}" in response.get_data(as_text=True)
+    assert len(first) == len(deep) == len(keyset), (first, deep, keyset)
+    assert len(first) <= 5, first  # user, summary, page, cart ids (+ one spare for the next feature)
+
+    full_first, _ = statements(count_queries, lambda: client.get("/invoices"))
+    full_deep, _ = statements(count_queries, lambda: client.get("/invoices?page=400"))
+    assert len(full_first) == len(full_deep), (full_first, full_deep)
+    for status in ("unpaid", "paid", "overdue"):
+        one, _ = statements(count_queries, lambda: client.get(f"/invoices?status={status}", headers=HX))
+        far, _ = statements(count_queries, lambda: client.get(f"/invoices?status={status}&page=100", headers=HX))
+        assert len(one) == len(far), (status, one, far)
+
+
+def test_invoice_page_same_queries_for_1_line_and_200(big_world, client, auth, count_queries):
+    auth.login("kari")
+    client.get("/invoices/ONE-1")
+    one, response = statements(count_queries, lambda: client.get("/invoices/ONE-1"))
+    many, response = statements(count_queries, lambda: client.get("/invoices/BIG-200"))
+    assert response.get_data(as_text=True).count("Pallet wrap ") >= 200
+    assert len(one) == len(many), (one, many)
+
+
+def test_cart_add_same_queries_for_1_line_and_200(big_world, client, auth, count_queries):
+    auth.login("kari")
+    client.post("/cart/clear")
+    one, _ = statements(count_queries, lambda: client.post("/cart/invoices", data={"invoice": "ONE-1"}, headers=HX))
+    client.post("/cart/clear")
+    many, _ = statements(count_queries, lambda: client.post("/cart/invoices", data={"invoice": "BIG-200"},
+                                                             headers=HX))
+    assert len(one) == len(many), (one, many)
+
+
+def test_request_dialog_same_queries_for_1_line_and_200(big_world, client, auth, count_queries):
+    auth.login("kari")
+    client.get("/invoices/ONE-1/request", headers=HX)
+    one, _ = statements(count_queries, lambda: client.get("/invoices/ONE-1/request", headers=HX))
+    many, _ = statements(count_queries, lambda: client.get("/invoices/BIG-200/request", headers=HX))
+    assert len(one) == len(many), (one, many)
