@@ -6,7 +6,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
 
-.PHONY: run test test-fast bench worker install install-dev chromium translations messages clean help
+.PHONY: run test test-fast bench wrk worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
@@ -65,6 +65,18 @@ test: install-dev chromium
 
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not browser" -x -q
+
+# Benchmark (README, "Performance"): a million invoices, the portal and bare Flask under gunicorn, wrk.
+# `make bench DATABASE_URL=postgresql://user@host/db` runs it on PostgreSQL (that database is emptied).
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	else echo "Installing Debian's wrk for the benchmark..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null \
+	  || echo "wrk could not be installed: the benchmark falls back to its Python load generator"; fi
+
+bench: install-dev wrk
+	$(BIN)/python -m bench.run $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

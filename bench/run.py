@@ -548,6 +548,24 @@ def reusable(url: str, scale: int) -> bool:
     return marker.exists() and marker.read_text().strip() == f"{scale} {date.today().isoformat()}"
 
 
+def refuse_foreign_database(url: str) -> None:
+    """The benchmark empties the database it is given: only one that is empty or holds its own data."""
+    if url.startswith("sqlite"):
+        return  # its own files under bench/data/
+    from bench.data import DIST_EMAIL, MEASURED_EMAIL
+    from models import db, open_database
+
+    database = open_database(url)
+    try:
+        if "user" in database.get_tables():
+            emails = {e for (e,) in database.execute_sql('SELECT email FROM "user" LIMIT 10').fetchall()}
+            if emails - {MEASURED_EMAIL, DIST_EMAIL}:
+                sys.exit(f"Refusing to empty {url}: it holds users that are not the benchmark's. "
+                         "Give the benchmark a database of its own (createdb settle_bench).")
+    finally:
+        database.close()
+
+
 def main(argv=None):
     from bench.generate import default_url, run as generate
 
@@ -566,6 +584,7 @@ def main(argv=None):
     kind = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
     print(f"Settle benchmark on {kind}: sizes {', '.join(f'{s:,}' for s in args.scales)}; {load_generator}; "
           f"{args.rounds} × {args.duration:g} s per side.", flush=True)
+    refuse_foreign_database(args.database_url)
     rows, generation, rss = [], {}, {}
     log = lambda text: print(text, flush=True)
     started = time.perf_counter()

@@ -27,7 +27,7 @@ from peewee import (
 from . import BaseModel, db, is_postgres
 from .customer import Customer, User
 from .money import ZERO, MoneyField, cents_to_money, round_money
-from .prepared import Slot, prepared
+from .prepared import Slot, load, prepared
 
 UNPAID, PARTIAL, PAID = "unpaid", "partial", "paid"
 STATUSES = (UNPAID, PARTIAL, PAID)
@@ -159,7 +159,17 @@ class Invoice(InvoiceFigures, BaseModel):
         """The invoice `number` if `user` may see it; raises Invoice.DoesNotExist otherwise."""
         if not is_plausible_number(number):
             raise cls.DoesNotExist(number)
-        return cls.visible_to(user).where(cls.number == number).get()
+        accounts = cls.visible_account_ids(user)
+        if not accounts:
+            raise cls.DoesNotExist(number)
+        # visible_to(user) with the number, built once (models/prepared.py): pages and buttons ask per request.
+        query = prepared(("invoice-get-visible", len(accounts)), lambda: (
+            cls.select().where(cls.invoice_account.in_([Slot(f"a{i}") for i in range(len(accounts))]),
+                               cls.number == Slot("number"))))
+        row = query.one(number=number, **_accounts_slots(accounts))
+        if row is None:
+            raise cls.DoesNotExist(number)
+        return load(cls, row)
 
     # The only writers of balance and status ------------------------------------------
     def set_total(self, total: Decimal, paid: Decimal = ZERO) -> None:
