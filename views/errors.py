@@ -37,7 +37,14 @@ def method_not_allowed(error):
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error):
-    return _error_response(error.code or 500, error.name, error.description or "")
+    code = error.code or 500
+    if code == 413:
+        return _error_response(code, _("Too large"), _("That request was too large. Nothing was changed."))
+    if 400 <= code < 500:
+        return _error_response(code, _("Please try again"),
+                               _("That request could not be understood. Nothing was changed; reload the page and try again."))
+    return _error_response(code, _("Something went wrong"),
+                           _("We could not finish that. Nothing was changed; please try again in a moment."))
 
 
 @bp.app_errorhandler(500)
