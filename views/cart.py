@@ -155,47 +155,41 @@ def _line_or_404(cart: Cart, line_id: int) -> CartLine:
         abort(404)
 
 
-@bp.post("/cart/lines/<int:line_id>/amount")
-@login_required
-def set_amount(line_id):
-    """Change the amount to pay of one invoice (htmx: the row comes back, 422 with the reason when wrong)."""
+def _change_line(line_id: int, kind: str, change, swap_template: str):
+    """Change one line's amount or quantity. htmx gets the row back (422 with the reason when the
+    value is wrong, nothing saved); a plain form POST gets the cart page (or a 303 back to it)."""
     cart = Cart.for_user(current_user)
     line = _line_or_404(cart, line_id)
-    if not line.invoice_id:
+    if not (line.invoice_id if kind == "amount" else line.product_id):
         abort(404)
-    text = request.form.get(f"amount-{line_id}", request.form.get("amount", ""))
+    text = request.form.get(f"{kind}-{line_id}", request.form.get(kind, ""))
     errors, values, status = {}, {}, 200
     try:
-        line = cart.set_amount(line_id, text, today())
+        line = change(cart, line_id, text)
     except CartError as error:
         errors, values, status = {line.id: error.message}, {line.id: text}, 422
     if not is_htmx_fragment_request():
         if errors:
             return _cart_page(cart, errors, values, status)
         return redirect(url_for(".index"), 303)
-    return render_template("cart/_invoice_line_swap.html", cart=cart, line=line, errors=errors, values=values,
+    return render_template(swap_template, cart=cart, line=line, errors=errors, values=values,
                            today=today()), status
+
+
+@bp.post("/cart/lines/<int:line_id>/amount")
+@login_required
+def set_amount(line_id):
+    """Change the amount to pay of one invoice."""
+    return _change_line(line_id, "amount", lambda cart, lid, text: cart.set_amount(lid, text, today()),
+                        "cart/_invoice_line_swap.html")
 
 
 @bp.post("/cart/lines/<int:line_id>/quantity")
 @login_required
 def set_quantity(line_id):
-    cart = Cart.for_user(current_user)
-    line = _line_or_404(cart, line_id)
-    if not line.product_id:
-        abort(404)
-    text = request.form.get(f"quantity-{line_id}", request.form.get("quantity", ""))
-    errors, values, status = {}, {}, 200
-    try:
-        line = cart.set_quantity(line_id, text)
-    except CartError as error:
-        errors, values, status = {line.id: error.message}, {line.id: text}, 422
-    if not is_htmx_fragment_request():
-        if errors:
-            return _cart_page(cart, errors, values, status)
-        return redirect(url_for(".index"), 303)
-    return render_template("cart/_product_line_swap.html", cart=cart, line=line, errors=errors, values=values,
-                           today=today()), status
+    """Change the quantity of one product."""
+    return _change_line(line_id, "quantity", lambda cart, lid, text: cart.set_quantity(lid, text),
+                        "cart/_product_line_swap.html")
 
 
 @bp.post("/cart/lines/<int:line_id>/remove")
