@@ -542,10 +542,22 @@ def scale_url(base_url: str, scale: int) -> str:
 
 
 def reusable(url: str, scale: int) -> bool:
-    if not url.startswith("sqlite"):
-        return False
-    marker = Path(url.split(":///", 1)[1] + ".done")
-    return marker.exists() and marker.read_text().strip() == f"{scale} {date.today().isoformat()}"
+    """Is the data set for `scale` already there, generated today? (SQLite: a marker file beside it.)"""
+    if url.startswith("sqlite"):
+        marker = Path(url.split(":///", 1)[1] + ".done")
+        return marker.exists() and marker.read_text().strip() == f"{scale} {date.today().isoformat()}"
+    from bench.data import MEASURED_EMAIL
+    from models import open_database
+
+    database = open_database(url)
+    try:
+        if not {"invoice", "user"} <= set(database.get_tables()):
+            return False
+        count, newest = database.execute_sql("SELECT COUNT(*), MAX(created_at) FROM invoice").fetchone()
+        users = database.execute_sql('SELECT COUNT(*) FROM "user" WHERE email = %s', (MEASURED_EMAIL,)).fetchone()
+        return count == scale and users[0] == 1 and newest is not None and newest.date() == date.today()
+    finally:
+        database.close()
 
 
 def refuse_foreign_database(url: str) -> None:
@@ -574,7 +586,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 3)))
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)))
     parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=list(SCALES))
-    parser.add_argument("--reuse", action="store_true", help="keep a SQLite file generated today for its size")
+    parser.add_argument("--reuse", action="store_true", help="keep a data set generated today for its size")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--only", default="", help="measure only endpoints whose name contains this text")
     args = parser.parse_args(argv)
