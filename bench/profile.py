@@ -19,6 +19,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+AREAS = [  # (label, file name ending, function name); cumulative time of the largest match
+    ("the whole request (Flask's WSGI app)", "flask/app.py", "wsgi_app"),
+    ("rendering the list fragment (all templates)", "flask/templating.py", "render_template"),
+    ("  the 25 rows (templates/invoices/_rows.html)", "templates/invoices/_rows.html", "root"),
+    ("    of which the row buttons (_actions.html: Pay invoice, Request invoice)", "invoices/_actions.html", "root"),
+    ("list_invoices: summary and page queries, rows", "models/invoice.py", "list_invoices"),
+    ("signing in the user from the session (Flask-Login, User.for_login)", "flask_login/login_manager.py", "_load_user"),
+    ("SQL execution in the driver", "", "execute"),
+]
+
+
+def shares(stats) -> list[tuple[str, float]]:
+    entries = stats.stats  # (file, line, function) -> (primitive calls, calls, own, cumulative, callers)
+    found = {}
+    for label, path, name in AREAS:
+        best = 0.0
+        for (filename, _, function), (_, _, own, cumulative, _) in entries.items():
+            if function == name and filename.replace("\\", "/").endswith(path) if path else \
+                    function in ("<method 'execute' of 'sqlite3.Cursor' objects>",
+                                 "<method 'execute' of 'psycopg2.extensions.cursor' objects>"):
+                best = max(best, cumulative)
+        found[label] = best
+    total = found[AREAS[0][0]] or 1.0
+    return [(label, value / total) for label, value in found.items()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("path", nargs="?", default="/invoices")
@@ -50,9 +76,12 @@ def main(argv=None):
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.strip_dirs()
     print(f"GET {args.path} (HX-Request), {args.requests} requests through Flask's test client: "
           f"{plain:.2f} ms CPU per request without the profiler.")
+    print("\nShare of the profiled request time:")
+    for label, share in shares(stats):
+        print(f"  {share:5.1%}  {label}")
+    stats.strip_dirs()
     for order in ("tottime", "cumulative"):
         out.truncate(0)
         out.seek(0)

@@ -264,8 +264,10 @@ class Row:
 
 
 def _average(loads: list[Load]) -> Load:
-    return Load(statistics.mean(l.rps for l in loads), statistics.mean(l.p50 for l in loads),
-                statistics.mean(l.p99 for l in loads), sum(l.requests for l in loads), sum(l.errors for l in loads))
+    """The median round: one burst of outside load on the shared machine does not decide a figure."""
+    return Load(statistics.median(l.rps for l in loads), statistics.median(l.p50 for l in loads),
+                statistics.median(l.p99 for l in loads), sum(l.requests for l in loads),
+                sum(l.errors for l in loads))
 
 
 def _lua(pairs: list, headers: dict) -> str:
@@ -475,7 +477,7 @@ def write_results(kind: str, rows: list[Row], checks, generation: dict, info: di
     lines = [f"# `make bench` on {env['engine']} — {datetime.now():%Y-%m-%d %H:%M}", "",
              f"{env['cores']} cores ({env['cpu']}), Python {env['python']}, commit {env['commit']}, "
              f"gunicorn {WORKERS} sync workers, {load_generator} with {CONNECTIONS} connections, "
-             f"{args.rounds} × {args.duration:g} s per side, portal and bare Flask in turn. "
+             f"{args.rounds} × {args.duration:g} s per side (median shown), portal and bare Flask in turn. "
              f"Load average at the end: {env['load']} (other work on the machine shows up in both columns).", "",
              "| invoices | endpoint | bytes | req/s | p50 ms | p99 ms | bare Flask req/s | p50 ms | p99 ms | ratio |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -591,7 +593,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or default_url())
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 3)))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument("--scales", type=lambda s: [int(x) for x in s.split(",")], default=list(SCALES))
     parser.add_argument("--reuse", action="store_true", help="keep a data set generated today for its size")
     parser.add_argument("--no-profile", action="store_true")
