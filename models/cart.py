@@ -20,7 +20,7 @@ from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerFi
 
 from . import BaseModel, db, lock_rows, write_transaction
 from .customer import User
-from .invoice import Invoice, today, utcnow
+from .invoice import Invoice, utcnow
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
 from .product import Product
 

@@ -11,7 +11,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from peewee import (
-    JOIN,
     CharField,
     CompositeKey,
     DateField,

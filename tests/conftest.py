@@ -233,6 +233,19 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError("live server did not start in 20 s")
 
+    @classmethod
+    def with_demo_data(cls, folder: Path, extra: dict | None = None) -> "LiveServer":
+        """A started portal of its own on SQLite in `folder`, with the demo data (and `extra`, imported)."""
+        import json
+
+        server = cls(f"sqlite:///{folder / 'portal.db'}", {"MAIL_OUTBOX": str(folder / "outbox")})
+        server.flask("init-db")
+        server.flask("seed-demo")
+        if extra:
+            (folder / "extra.json").write_text(json.dumps(extra))
+            server.flask("import-data", str(folder / "extra.json"))
+        return server.start()
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -248,11 +261,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The portal with the demo data on SQLite, for the browser suite."""
-    path = tmp_path_factory.mktemp("live") / "portal.db"
-    server = LiveServer(f"sqlite:///{path}", {"MAIL_OUTBOX": str(path.parent / "outbox")})
-    server.flask("init-db")
-    server.flask("seed-demo")
-    server.start()
+    server = LiveServer.with_demo_data(tmp_path_factory.mktemp("live"))
     yield server
     server.stop()
 

@@ -7,7 +7,6 @@ One Pallet wrap costs 129.00 NOK; ten of them are 1 290.00 + 25 % tax = 1 612.50
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 

@@ -1,7 +1,5 @@
 """The cart in a real browser: Pay invoice in place, amounts checked in place, invoices or products never both."""
-import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_accessible, screenshot

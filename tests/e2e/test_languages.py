@@ -16,11 +16,7 @@ from tests.test_i18n import compile_catalogs
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     compile_catalogs()
-    path = tmp_path_factory.mktemp("languages") / "portal.db"
-    live = LiveServer(f"sqlite:///{path}", {"MAIL_OUTBOX": str(path.parent / "outbox")})
-    live.flask("init-db")
-    live.flask("seed-demo")
-    live.start()
+    live = LiveServer.with_demo_data(tmp_path_factory.mktemp("languages"))
     yield live
     live.stop()
 

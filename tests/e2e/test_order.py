@@ -19,11 +19,7 @@ SARA = "sara@nordlys.example"
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    path = tmp_path_factory.mktemp("orders-live") / "portal.db"
-    server = LiveServer(f"sqlite:///{path}", {"MAIL_OUTBOX": str(path.parent / "outbox")})
-    server.flask("init-db")
-    server.flask("seed-demo")
-    server.start()
+    server = LiveServer.with_demo_data(tmp_path_factory.mktemp("orders-live"))
     yield server
     server.stop()
 

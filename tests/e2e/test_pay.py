@@ -3,7 +3,6 @@
 These tests change balances, so they run against a portal of their own (demo data plus a few
 invoices named E2E-*, see EXTRA) rather than the shared live server.
 """
-import json
 import re
 from datetime import date, timedelta
 
@@ -35,13 +34,7 @@ EXTRA = {"customers": [], "users": [], "products": [], "invoices": [
 @pytest.fixture(scope="module")
 def pay_server(tmp_path_factory):
     """A portal of this module's own, with the demo data and the E2E-* invoices."""
-    folder = tmp_path_factory.mktemp("pay")
-    server = LiveServer(f"sqlite:///{folder / 'portal.db'}", {"MAIL_OUTBOX": str(folder / "outbox")})
-    server.flask("init-db")
-    server.flask("seed-demo")
-    (folder / "extra.json").write_text(json.dumps(EXTRA))
-    server.flask("import-data", str(folder / "extra.json"))
-    server.start()
+    server = LiveServer.with_demo_data(tmp_path_factory.mktemp("pay"), EXTRA)
     yield server
     server.stop()
 
