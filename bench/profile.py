@@ -23,7 +23,6 @@ AREAS = [  # (label, file name ending, function name); cumulative time of the la
     ("the whole request (Flask's WSGI app)", "flask/app.py", "wsgi_app"),
     ("rendering the list fragment (all templates)", "flask/templating.py", "render_template"),
     ("  the 25 rows (templates/invoices/_rows.html)", "templates/invoices/_rows.html", "root"),
-    ("    of which the costlier row button (invoices/_buttons.html macros)", "invoices/_buttons.html", "macro"),
     ("list_invoices: summary and page queries, rows", "models/invoice.py", "list_invoices"),
     ("signing in the user from the session (Flask-Login, User.for_login)", "flask_login/login_manager.py", "_load_user"),
     ("SQL execution in the driver", "", "execute"),
