@@ -20,7 +20,7 @@ from fpdf.fonts import FontFace
 from models.customer import Customer
 from models.invoice import PAID, PARTIAL, Invoice, InvoiceLine, Payment, today
 from models.money import ZERO
-from views.context import day, money, number, percent
+from views.context import day, money, percent, quantity
 
 FONT_DIRS = (
     Path(__file__).resolve().parent.parent / "static" / "fonts",
@@ -84,8 +84,8 @@ def method_text(method: str) -> str:
     return {"card": _("Card"), "imported": _("Paid before")}.get(method, method)
 
 
-def quantity_text(quantity: Decimal) -> str:
-    return number(quantity.normalize(), 0 if quantity == quantity.to_integral() else 2)
+def quantity_text(value: Decimal) -> str:
+    return quantity(value)
 
 
 class _InvoicePDF(FPDF):

@@ -160,3 +160,24 @@ def test_overdue_status_uses_today(app):
     inv.balance = 0
     assert not inv.is_overdue()
     assert not Invoice(due_date=date.today(), total=10, balance=10).is_overdue()
+
+
+def test_quantities_show_as_written_on_invoice_and_in_cart(app, client, auth):
+    """2.5 stays 2.5 (not rounded to 3), and a cart field shows 1200, not "1,200", so it reads back."""
+    from models import db
+    from models.importer import import_data
+    from tests.world import invoice, world_payload
+
+    payload = world_payload()
+    payload["invoices"] = [invoice("Q-1", "IND-1", quantity="2.5")]
+    with db.connection_context():
+        import_data(payload)
+    auth.login("anna")
+    html = client.get("/invoices/Q-1").get_data(as_text=True)
+    assert re.search(r'<td class="num">2\.5</td>', html)
+    assert client.post("/cart/products", data={"product": "P-100", "quantity": "1200"}).status_code in (200, 303)
+    cart = client.get("/cart").get_data(as_text=True)
+    assert 'value="1200"' in cart
+    # Changing the quantity to what the field shows is accepted.
+    line = re.search(r'name="quantity-(\d+)"', cart).group(1)
+    assert client.post(f"/cart/lines/{line}/quantity", data={f"quantity-{line}": "1200"}).status_code == 303

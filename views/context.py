@@ -105,6 +105,14 @@ def number(amount: Decimal | None, places: int = 2) -> str:
                           locale=str(get_locale() or "en"))
 
 
+def quantity(value: Decimal | None, grouping: bool = True) -> str:
+    """A quantity as people write it: no trailing zeros (10, 2.5), up to four decimals; `grouping=False`
+    for form fields, which must read back what they show."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.####" if grouping else "0.####", locale=str(get_locale() or "en"))
+
+
 def plain_amount(amount: Decimal | None) -> str:
     """An amount as a form value: no grouping, the language's decimal separator."""
     if amount is None:
@@ -214,7 +222,8 @@ def _url_for(endpoint: str, **values) -> str:
 
 
 def register_context(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, number=number, day=day, percent=percent, plain_amount=plain_amount)
+    app.jinja_env.filters.update(money=money, number=number, quantity=quantity, day=day, percent=percent,
+                                 plain_amount=plain_amount)
     # Jinja's "newstyle" gettext, as Flask-Babel installs it, with a third of the calls per string.
     app.jinja_env.newstyle_gettext = True
     app.jinja_env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext,
