@@ -210,7 +210,7 @@ class Cart(BaseModel):
     def add_invoice(self, invoice: Invoice, user: User | None = None, on: date | None = None) -> "CartLine":
         """Put an invoice in the cart to be paid in full (the default amount). Adding it twice keeps one line."""
         user = user or getattr(self, "_user", None) or User.for_login(self.user_id)
-        if user.id != self.user_id or invoice.invoice_account_id not in user.customer.visible_account_ids():
+        if user.id != self.user_id or not invoice.is_visible_to(user):
             raise Invoice.DoesNotExist(invoice.number)  # another company's invoice: as if it did not exist
         with write_transaction():
             self._lock()

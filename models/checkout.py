@@ -109,11 +109,10 @@ def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checko
         if cart.kind != INVOICES:
             raise CheckoutError("empty", _("Your cart has no invoices to pay."))
         lines = cart.invoice_lines()
-        visible = set(user.customer.visible_account_ids())
         planned = []
         for line in lines:
             invoice = line.invoice
-            if invoice.invoice_account_id not in visible:
+            if not invoice.is_visible_to(user):
                 raise CheckoutError("gone", _("Invoice %(number)s can no longer be paid here. Remove it from the "
                                               "cart.", number=invoice.number))
             discount = _discount_for(invoice, line.amount or ZERO, on)

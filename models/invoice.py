@@ -153,6 +153,10 @@ class Invoice(InvoiceFigures, BaseModel):
             return (customer.invoice_account_id,) if customer.invoice_account_id else ()
         return customer.visible_account_ids()
 
+    def is_visible_to(self, user: User) -> bool:
+        """The same rule for an invoice already loaded (a re-check under lock, before money moves)."""
+        return self.invoice_account_id in self.visible_account_ids(user)
+
     @classmethod
     def get_visible(cls, user: User, number: str) -> "Invoice":
         """The invoice `number` if `user` may see it; raises Invoice.DoesNotExist otherwise."""
