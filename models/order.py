@@ -93,12 +93,12 @@ class SalesOrder(BaseModel):
 
     @classmethod
     def visible_to(cls, user: User):
-        """Orders `user` may see: the same rule as invoices (Customer.visible_account_ids) on the invoice account.
+        """Orders `user` may see: the invoice rule (Invoice.visible_account_ids) on the order's invoice account.
 
         An order becomes an invoice billed to its invoice account, so whoever will see the
         invoice sees the order: the distributor, and every customer it pays for.
         """
-        accounts = user.customer.visible_account_ids()
+        accounts = Invoice.visible_account_ids(user)
         return cls.select().where(cls.invoice_account.in_(list(accounts)))
 
     @classmethod
