@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
+from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError
 
 from . import BaseModel, db, lock_rows, write_transaction
 from .customer import User
@@ -132,19 +132,19 @@ class Cart(BaseModel):
 
     @classmethod
     def count_lines_for(cls, user: User) -> int:
-        """Lines in the user's cart, in one query (the header shows it on every page)."""
-        return (CartLine.select(fn.COUNT(CartLine.id))
-                .join(Cart, on=(CartLine.cart == Cart.id))
-                .where(Cart.user == user.id)
-                .scalar()) or 0
+        """Lines in the user's cart."""
+        return cls.contents_for(user)[0]
 
     @classmethod
-    def invoice_ids_for(cls, user: User) -> set:
-        """Ids of the invoices in the user's cart, in one query (the Pay invoice buttons ask)."""
-        return {row[0] for row in (CartLine.select(CartLine.invoice)
-                                   .join(Cart, on=(CartLine.cart == Cart.id))
-                                   .where(Cart.user == user.id, CartLine.invoice.is_null(False))
-                                   .tuples())}
+    def contents_for(cls, user: User) -> tuple[int, set]:
+        """How many lines the user's cart has and which invoices are in it, in one query: every page's
+        header shows the count and every Pay invoice button asks about its invoice."""
+        rows = (CartLine.select(CartLine.invoice)
+                .join(Cart, on=(CartLine.cart == Cart.id))
+                .where(Cart.user == user.id)
+                .tuples())
+        invoices = [row[0] for row in rows]
+        return len(invoices), {invoice for invoice in invoices if invoice is not None}
 
     def lines(self) -> list:
         """Every line with its invoice or product joined, in the order they were added (one query)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, flash, g, make_response, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,26 +16,14 @@ from models.cart import Cart, CartError, CartLine
 from models.invoice import Invoice, today
 from models.product import Product
 from . import is_htmx_fragment_request, render_page_or_fragment
+from .context import forget_cart_contents
 
 bp = Blueprint("cart", __name__)
 
 
-@bp.app_context_processor
-def cart_helpers():
-    def invoices_in_cart() -> set:
-        """Ids of the invoices in the signed-in user's cart; one query per request."""
-        if "cart_invoice_ids" not in g:
-            g.cart_invoice_ids = (Cart.invoice_ids_for(current_user)
-                                  if current_user.is_authenticated else set())
-        return g.cart_invoice_ids
-
-    return {"invoices_in_cart": invoices_in_cart}
-
-
 def _cart_changed() -> None:
     """Forget what this request already counted, so the header shows the new state."""
-    g.pop("cart_count", None)
-    g.pop("cart_invoice_ids", None)
+    forget_cart_contents()
 
 
 def _back(default: str) -> str:

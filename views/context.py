@@ -145,17 +145,24 @@ def percent(value: Decimal | None) -> str:
                           locale=str(get_locale() or "en")) + " %"
 
 
-def header_cart_count() -> int:
-    """Lines in the signed-in user's cart, computed once per request."""
-    if "cart_count" not in g:
-        g.cart_count = 0
+def cart_contents() -> tuple[int, set]:
+    """(lines in the signed-in user's cart, ids of its invoices), looked up once per request;
+    views that change the cart call forget_cart_contents()."""
+    if "cart_contents" not in g:
+        g.cart_contents = (0, set())
         if current_user.is_authenticated:
-            try:
-                from models.cart import Cart
-            except ImportError:  # the cart arrives with its own issue
-                return 0
-            g.cart_count = Cart.count_lines_for(current_user)
-    return g.cart_count
+            from models.cart import Cart
+
+            g.cart_contents = Cart.contents_for(current_user)
+    return g.cart_contents
+
+
+def forget_cart_contents() -> None:
+    g.pop("cart_contents", None)
+
+
+def header_cart_count() -> int:
+    return cart_contents()[0]
 
 
 def _translations():
@@ -233,6 +240,7 @@ def register_context(app: Flask) -> None:
     def inject():
         return {
             "cart_count": header_cart_count,
+            "invoices_in_cart": lambda: cart_contents()[1],
             "current_locale": lambda: str(get_locale() or "en"),
             "has_endpoint": lambda name: name in app.view_functions,
         }
