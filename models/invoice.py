@@ -202,9 +202,10 @@ Invoice.add_index(Invoice.index(Invoice.invoice_account, fn.LOWER(Invoice.number
                                 name="invoice_account_number_lower"))
 
 
-class InvoiceLine(BaseModel):
-    invoice = ForeignKeyField(Invoice, backref="lines", on_delete="CASCADE")
-    line_no = IntegerField()
+class PricedLine(BaseModel):
+    """What an invoice line and a sales-order line share: the item, its price and tax, and the money rule.
+    Not a table of its own; InvoiceLine and SalesOrderLine inherit its fields."""
+
     item = CharField(max_length=40, default="")
     description = CharField(max_length=500)
     quantity = DecimalField(max_digits=14, decimal_places=4)
@@ -212,9 +213,6 @@ class InvoiceLine(BaseModel):
     tax_percent = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     amount = MoneyField()
     tax = MoneyField()
-
-    class Meta:
-        indexes = ((("invoice", "line_no"), True),)
 
     @staticmethod
     def compute(quantity: Decimal, unit_price: Decimal, tax_percent: Decimal) -> tuple[Decimal, Decimal]:
@@ -226,6 +224,14 @@ class InvoiceLine(BaseModel):
     @property
     def gross(self) -> Decimal:
         return self.amount + self.tax
+
+
+class InvoiceLine(PricedLine):
+    invoice = ForeignKeyField(Invoice, backref="lines", on_delete="CASCADE")
+    line_no = IntegerField()
+
+    class Meta:
+        indexes = ((("invoice", "line_no"), True),)
 
 
 class Payment(BaseModel):

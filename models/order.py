@@ -20,7 +20,6 @@ from peewee import (
     JOIN,
     CharField,
     DateTimeField,
-    DecimalField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -29,7 +28,7 @@ from peewee import (
 
 from . import BaseModel, lock_rows, write_transaction
 from .customer import Customer, User
-from .invoice import PAID, Invoice, InvoiceLine, Payment, today, utcnow
+from .invoice import PAID, Invoice, InvoiceLine, Payment, PricedLine, today, utcnow
 from .money import ZERO, MoneyField, cents_to_money, round_money
 from .product import Product
 
@@ -115,24 +114,13 @@ class SalesOrder(BaseModel):
         return self.number or f"order {self.id}"
 
 
-class SalesOrderLine(BaseModel):
+class SalesOrderLine(PricedLine):
     order = ForeignKeyField(SalesOrder, backref="lines", on_delete="CASCADE")
     line_no = IntegerField()
     product = ForeignKeyField(Product, null=True, backref="order_lines", on_delete="SET NULL")
-    item = CharField(max_length=40, default="")
-    description = CharField(max_length=500)
-    quantity = DecimalField(max_digits=14, decimal_places=4)
-    unit_price = DecimalField(max_digits=16, decimal_places=4)
-    tax_percent = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
-    amount = MoneyField()
-    tax = MoneyField()
 
     class Meta:
         indexes = ((("order", "line_no"), True),)
-
-    @property
-    def gross(self) -> Decimal:
-        return self.amount + self.tax
 
 
 # Credit -------------------------------------------------------------------------------------
