@@ -1,4 +1,5 @@
 """Browser-suite helpers: sign in as a demo user, check a page with axe-core, save screenshots."""
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,21 @@ def assert_accessible(page, name):
 def screenshot(page, name):
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def fresh_pages(browser, base_url):
+    """Yields a function that opens a page in a fresh browser profile (own cookies, English) on `base_url`,
+    as often as a test needs one (one per user); every profile is closed afterwards."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(base_url=base_url, locale="en-GB", viewport={"width": 1360, "height": 900})
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import DEMO_PASSWORD, assert_accessible, screenshot
+from tests.e2e.conftest import DEMO_PASSWORD, assert_accessible, fresh_pages, screenshot
 from tests.test_i18n import compile_catalogs
 
 
@@ -24,16 +24,8 @@ def server(tmp_path_factory):
 @pytest.fixture
 def new_browser(browser, server):
     """A fresh browser profile (no cookies) with an English Accept-Language, as many times as asked."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=server.url, locale="en-GB", viewport={"width": 1360, "height": 900})
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    with fresh_pages(browser, server.url) as open_page:
+        yield open_page
 
 
 def sign_in(page, email, *, email_label="Email", password_label="Password", button="Sign in"):

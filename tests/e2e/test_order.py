@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import assert_accessible, screenshot, sign_in
+from tests.e2e.conftest import assert_accessible, fresh_pages, screenshot, sign_in
 
 KARI = "kari@fjordbutikken.example"
 NINA = "nina@nordic.example"
@@ -27,16 +27,8 @@ def shop(tmp_path_factory):
 @pytest.fixture
 def open_page(browser, shop):
     """A fresh browser (own cookies) on the orders server, per user."""
-    contexts = []
-
-    def open_page():
-        context = browser.new_context(base_url=shop.url, locale="en-GB", viewport={"width": 1360, "height": 900})
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    with fresh_pages(browser, shop.url) as open_page:
+        yield open_page
 
 
 def add_to_cart(page, product, quantity, lines=1):
