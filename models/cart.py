@@ -23,6 +23,7 @@ from .customer import User
 from .invoice import Invoice, utcnow
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
 from .product import Product
+from .prepared import Slot, prepared
 
 INVOICES, PRODUCTS = "invoices", "products"
 MAX_QUANTITY = Decimal("9999")
@@ -139,11 +140,9 @@ class Cart(BaseModel):
     def contents_for(cls, user: User) -> tuple[int, set]:
         """How many lines the user's cart has and which invoices are in it, in one query: every page's
         header shows the count and every Pay invoice button asks about its invoice."""
-        rows = (CartLine.select(CartLine.invoice)
-                .join(Cart, on=(CartLine.cart == Cart.id))
-                .where(Cart.user == user.id)
-                .tuples())
-        invoices = [row[0] for row in rows]
+        query = prepared("cart-contents", lambda: (
+            CartLine.select(CartLine.invoice).join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == Slot("user"))))
+        invoices = [row[0] for row in query.rows(user=user.id)]
         return len(invoices), {invoice for invoice in invoices if invoice is not None}
 
     def lines(self) -> list:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from peewee import (
+    BigIntegerField,
     CharField,
     CompositeKey,
     DateField,
@@ -260,6 +261,11 @@ class InvoiceSummary(BaseModel):
     raw SQL alike — so no code path can forget them. `number_length` is the longest invoice number
     ever billed to the account (it never shrinks): a search at least that long can only be an exact
     number, which the number index answers at once.
+
+    `version` changes with every write that changes what the list shows of an invoice billed to the
+    account (and when an order account's name changes): a rendered page of the list is reused for
+    as long as the versions of its accounts' rows stay the same (views/invoices.py). A new or rebuilt
+    row starts from the clock in microseconds, so a version is never handed out twice.
     """
 
     account_id = IntegerField()
@@ -268,6 +274,7 @@ class InvoiceSummary(BaseModel):
     invoices = IntegerField(default=0)
     balance = MoneyField(default=ZERO)
     number_length = IntegerField(default=0)
+    version = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("account_id", "status", "currency")
@@ -277,6 +284,8 @@ class InvoiceSummary(BaseModel):
     def create_table(cls, safe=True, **options):
         existed = cls.table_exists()
         super().create_table(safe=safe, **options)
+        if existed and "version" not in {c.name for c in db.get_columns(cls._meta.table_name)}:
+            db.execute_sql(f"ALTER TABLE {cls._meta.table_name} ADD COLUMN version BIGINT NOT NULL DEFAULT 0")
         install_summary_triggers()
         if not existed:
             rebuild_summaries()  # a database from before the summaries: count what is there
@@ -288,29 +297,49 @@ class InvoiceSummary(BaseModel):
 
 
 _TRIGGERS = ("invoice_summary_insert", "invoice_summary_update", "invoice_summary_delete")
+_CUSTOMER_TRIGGER = "customer_name_version"
 
 
 def _summary_sql() -> dict:
     names = {"invoice": Invoice._meta.table_name, "summary": InvoiceSummary._meta.table_name,
-             "account": Invoice.invoice_account.column_name}
+             "account": Invoice.invoice_account.column_name, "order_account": Invoice.order_account.column_name,
+             "customer": Customer._meta.table_name}
     return names
 
 
+# What a list row shows of an invoice: a change to any of these is a change to the list.
+_SHOWN_COLUMNS = ("number", "status", "currency", "balance", "total", "invoice_date", "due_date",
+                  "discount_percent", "discount_until")
+
+
+def _clock_us(postgres: bool) -> str:
+    """The database's clock in microseconds since 1970, where a new summary row's version starts."""
+    if postgres:
+        return "(extract(epoch from clock_timestamp()) * 1000000)::bigint"
+    return "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+
+
 def install_summary_triggers() -> None:
+    """(Re)install the triggers that keep InvoiceSummary exact and its versions moving."""
     n = _summary_sql()
+    postgres = is_postgres()
     # PostgreSQL needs the table named in DO UPDATE; SQLite allows no alias inside a trigger.
-    add = ("INSERT INTO {summary}{alias} (account_id, status, currency, invoices, balance, number_length) "
-           "VALUES (NEW.{account}, NEW.status, NEW.currency, 1, NEW.balance, length(NEW.number)) "
+    add = ("INSERT INTO {summary}{alias} (account_id, status, currency, invoices, balance, number_length, version) "
+           "VALUES (NEW.{account}, NEW.status, NEW.currency, 1, NEW.balance, length(NEW.number), {clock}) "
            "ON CONFLICT (account_id, status, currency) DO UPDATE SET invoices = {s}invoices + 1, "
            "balance = {s}balance + excluded.balance, "
-           "number_length = {greatest}({s}number_length, excluded.number_length)")
-    remove = ("UPDATE {summary} SET invoices = invoices - 1, balance = balance - OLD.balance "
+           "number_length = {greatest}({s}number_length, excluded.number_length), version = {s}version + 1")
+    remove = ("UPDATE {summary} SET invoices = invoices - 1, balance = balance - OLD.balance, version = version + 1 "
               "WHERE account_id = OLD.{account} AND status = OLD.status AND currency = OLD.currency")
-    changed = ("OLD.{account} {ne} NEW.{account} OR OLD.status {ne} NEW.status OR OLD.currency {ne} NEW.currency "
-               "OR OLD.balance {ne} NEW.balance OR OLD.number {ne} NEW.number")
-    if is_postgres():
-        add, remove = add.format(greatest="GREATEST", alias=" AS s", s="s.", **n), remove.format(**n)
-        changed = changed.format(ne="IS DISTINCT FROM", **n)
+    ne = "IS DISTINCT FROM" if postgres else "IS NOT"
+    changed = " OR ".join(f"OLD.{c} {ne} NEW.{c}" for c in ("{account}", "{order_account}", *_SHOWN_COLUMNS))
+    # An order account's new name shows in the rows of every account it has invoices billed to.
+    renamed = ("UPDATE {summary} SET version = version + 1 WHERE account_id IN "
+               "(SELECT {account} FROM {invoice} WHERE {order_account} = NEW.id)").format(**n)
+    renamed_when = f"OLD.name {ne} NEW.name OR OLD.account {ne} NEW.account"
+    if postgres:
+        add, remove = add.format(greatest="GREATEST", alias=" AS s", s="s.", clock=_clock_us(True), **n), remove.format(**n)
+        changed = changed.format(**n)
         statements = [
             f"""CREATE OR REPLACE FUNCTION invoice_summary_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -320,7 +349,10 @@ BEGIN
 END $$""",
             f"""CREATE OR REPLACE FUNCTION invoice_summary_clear() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN DELETE FROM {n['summary']}; RETURN NULL; END $$""",
+            f"""CREATE OR REPLACE FUNCTION customer_name_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN {renamed}; RETURN NULL; END $$""",
             *[f"DROP TRIGGER IF EXISTS {name} ON {n['invoice']}" for name in (*_TRIGGERS, "invoice_summary_truncate")],
+            f"DROP TRIGGER IF EXISTS {_CUSTOMER_TRIGGER} ON {n['customer']}",
             f"CREATE TRIGGER invoice_summary_insert AFTER INSERT ON {n['invoice']} "
             "FOR EACH ROW EXECUTE FUNCTION invoice_summary_sync()",
             f"CREATE TRIGGER invoice_summary_update AFTER UPDATE ON {n['invoice']} "
@@ -329,17 +361,20 @@ BEGIN DELETE FROM {n['summary']}; RETURN NULL; END $$""",
             "FOR EACH ROW EXECUTE FUNCTION invoice_summary_sync()",
             f"CREATE TRIGGER invoice_summary_truncate AFTER TRUNCATE ON {n['invoice']} "
             "FOR EACH STATEMENT EXECUTE FUNCTION invoice_summary_clear()",
+            f"CREATE TRIGGER {_CUSTOMER_TRIGGER} AFTER UPDATE ON {n['customer']} "
+            f"FOR EACH ROW WHEN ({renamed_when}) EXECUTE FUNCTION customer_name_version()",
         ]
     else:
-        add, remove = add.format(greatest="max", alias="", s="", **n), remove.format(**n)
-        changed = changed.format(ne="IS NOT", **n)
+        add, remove = add.format(greatest="max", alias="", s="", clock=_clock_us(False), **n), remove.format(**n)
+        changed = changed.format(**n)
         statements = [
-            f"CREATE TRIGGER IF NOT EXISTS invoice_summary_insert AFTER INSERT ON {n['invoice']} "
-            f"BEGIN {add}; END",
-            f"CREATE TRIGGER IF NOT EXISTS invoice_summary_update AFTER UPDATE ON {n['invoice']} "
+            *[f"DROP TRIGGER IF EXISTS {name}" for name in (*_TRIGGERS, _CUSTOMER_TRIGGER)],
+            f"CREATE TRIGGER invoice_summary_insert AFTER INSERT ON {n['invoice']} BEGIN {add}; END",
+            f"CREATE TRIGGER invoice_summary_update AFTER UPDATE ON {n['invoice']} "
             f"WHEN {changed} BEGIN {remove}; {add}; END",
-            f"CREATE TRIGGER IF NOT EXISTS invoice_summary_delete AFTER DELETE ON {n['invoice']} "
-            f"BEGIN {remove}; END",
+            f"CREATE TRIGGER invoice_summary_delete AFTER DELETE ON {n['invoice']} BEGIN {remove}; END",
+            f"CREATE TRIGGER {_CUSTOMER_TRIGGER} AFTER UPDATE ON {n['customer']} "
+            f"WHEN {renamed_when} BEGIN {renamed}; END",
         ]
     with db.atomic():
         for statement in statements:
@@ -350,9 +385,13 @@ def drop_summary_triggers() -> None:
     n = _summary_sql()
     if not Invoice.table_exists():
         return
-    suffix = f" ON {n['invoice']}" if is_postgres() else ""
-    for name in (*_TRIGGERS, *(("invoice_summary_truncate",) if is_postgres() else ())):
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}{suffix}")
+    if is_postgres():
+        for name in (*_TRIGGERS, "invoice_summary_truncate"):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {n['invoice']}")
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {_CUSTOMER_TRIGGER} ON {n['customer']}")
+    else:
+        for name in (*_TRIGGERS, _CUSTOMER_TRIGGER):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def rebuild_summaries() -> None:
@@ -361,10 +400,11 @@ def rebuild_summaries() -> None:
         InvoiceSummary.delete().execute()
         InvoiceSummary.insert_from(
             Invoice.select(Invoice.invoice_account, Invoice.status, Invoice.currency, fn.COUNT(Invoice.id),
-                           fn.SUM(Invoice.balance), fn.MAX(fn.LENGTH(Invoice.number)))
+                           fn.SUM(Invoice.balance), fn.MAX(fn.LENGTH(Invoice.number)), SQL(_clock_us(is_postgres())))
             .group_by(Invoice.invoice_account, Invoice.status, Invoice.currency),
             fields=[InvoiceSummary.account_id, InvoiceSummary.status, InvoiceSummary.currency,
-                    InvoiceSummary.invoices, InvoiceSummary.balance, InvoiceSummary.number_length],
+                    InvoiceSummary.invoices, InvoiceSummary.balance, InvoiceSummary.number_length,
+                    InvoiceSummary.version],
         ).execute()
 
 
@@ -574,12 +614,16 @@ def _where(n_accounts: int, status: str, search: str | None):
     return where
 
 
-def _summary_rows(accounts) -> list:
-    """(status, currency, invoices, balance in cents, number length) of the accounts' invoices."""
+def summary_rows(accounts) -> list:
+    """(status, currency, invoices, balance in cents, number length, version) of the accounts' invoices,
+    in a fixed order: the same data gives the same list, so it can key a rendered page."""
+    if not accounts:
+        return []
     query = prepared(("invoice-summary", len(accounts)), lambda: (
         InvoiceSummary.select(InvoiceSummary.status, InvoiceSummary.currency, InvoiceSummary.invoices,
-                              InvoiceSummary.balance, InvoiceSummary.number_length)
-        .where(InvoiceSummary.account_id.in_([Slot(f"a{i}") for i in range(len(accounts))]))))
+                              InvoiceSummary.balance, InvoiceSummary.number_length, InvoiceSummary.version)
+        .where(InvoiceSummary.account_id.in_([Slot(f"a{i}") for i in range(len(accounts))]))
+        .order_by(InvoiceSummary.account_id, InvoiceSummary.status, InvoiceSummary.currency)))
     return query.rows(**_accounts_slots(accounts))
 
 
@@ -591,7 +635,8 @@ def _lower(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def list_invoices(user: User, params: InvoiceListParams, on: date | None = None) -> InvoicePage:
+def list_invoices(user: User, params: InvoiceListParams, on: date | None = None,
+                  summary: list | None = None) -> InvoicePage:
     """One page of the invoices `user` may see, with the count and balance of all that match.
 
     Counts and totals come from the accounts' summary rows (three to a dozen rows, whatever the
@@ -599,10 +644,12 @@ def list_invoices(user: User, params: InvoiceListParams, on: date | None = None)
     today) or a search — which is then counted from an index. The page itself is read in index
     order and stops after 25 rows; Next/Previous links carry the boundary row's key so deep pages
     cost no more than the first. Each query is built once and reused (models/prepared.py).
+    `summary` is what summary_rows() returned for these accounts, when the caller already has it.
     """
     on = on or today()
     accounts = Invoice.visible_account_ids(user, params.whose)
-    summary = _summary_rows(accounts) if accounts else []
+    if summary is None:
+        summary = summary_rows(accounts)
     search, q = None, ""
     if params.q:
         q = _lower(params.q)
@@ -613,7 +660,7 @@ def list_invoices(user: User, params: InvoiceListParams, on: date | None = None)
         totals = []
     elif search is None and params.status != "overdue":
         by_currency: dict = {}
-        for status, currency, invoices, balance, _ in summary:
+        for status, currency, invoices, balance, _, _ in summary:
             if invoices and (params.status == "all" or status == params.status):
                 n, cents = by_currency.get(currency, (0, 0))
                 by_currency[currency] = (n + invoices, cents + (balance or 0))

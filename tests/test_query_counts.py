@@ -61,7 +61,7 @@ def next_link(html: str) -> str:
 
 def test_list_fragment_and_page_same_queries_on_page_1_and_page_400(big_world, client, auth, count_queries):
     auth.login("kari")
-    client.get("/invoices", headers=HX)  # warm: the first request of a session may set up the cart etc.
+    client.get("/invoices?sort=due_date", headers=HX)  # warm: the first request of a session may set up things
     first, response = statements(count_queries, lambda: client.get("/invoices", headers=HX))
     pages = re.search(r"Page 1 of (\d+)", response.get_data(as_text=True)).group(1)
     assert int(pages) > 400
@@ -73,6 +73,13 @@ def test_list_fragment_and_page_same_queries_on_page_1_and_page_400(big_world, c
     assert f"Page 400 of {pages}" in response.get_data(as_text=True)
     assert len(first) == len(deep) == len(keyset), (first, deep, keyset)
     assert len(first) <= 4, first  # user, summary, page, cart contents (count and invoice ids together)
+
+    # Asked again with nothing changed, the page comes from the rendered cache: no page query.
+    again, cached = statements(count_queries, lambda: client.get("/invoices", headers=HX))
+    assert len(again) == len(first) - 1, again
+    assert not any('"invoice" AS' in sql for sql in again), again
+    assert cached.get_data(as_text=True) == client.get("/invoices?page=1&sort=-due_date", headers=HX).get_data(
+        as_text=True)
 
     full_first, _ = statements(count_queries, lambda: client.get("/invoices"))
     full_deep, _ = statements(count_queries, lambda: client.get("/invoices?page=400"))

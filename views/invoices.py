@@ -1,7 +1,8 @@
 """The invoice list (with its htmx-swapped results) and the invoice page."""
-from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from models.customer import Customer
 from models.invoice import (
@@ -11,9 +12,12 @@ from models.invoice import (
     Payment,
     is_plausible_number,
     list_invoices,
+    summary_rows,
     today,
 )
-from . import render_page_or_fragment
+from . import is_htmx_fragment_request
+from .context import cart_contents, csrf_token
+from .rendered_cache import rendered_cache
 
 bp = Blueprint("invoices", __name__)
 
@@ -32,19 +36,48 @@ def notice_texts(notices):
 @bp.route("/invoices")
 @login_required
 def index():
+    """The list: filters, summary and a page of rows; htmx asks for the summary and rows alone.
+
+    The summary and rows are rendered once for a given state of the data and reused from the
+    worker's RenderedCache (views/rendered_cache.py) until anything they show changes.
+    """
     params, notices = InvoiceListParams.from_args(request.args)
-    if params.whose != "all" and not current_user.customer.invoice_account_id:
+    customer = current_user.customer
+    organization = customer.invoice_account if customer.invoice_account_id else None
+    if params.whose != "all" and organization is None:
         params.whose = "all"
-    requested_page = params.page
-    result = list_invoices(current_user, params)
-    messages = notice_texts(notices)
-    if requested_page > result.page:
-        messages.append(_("There is no page %(page)s; this is the last page.", page=requested_page))
-    return render_page_or_fragment(
-        "invoices/index.html", "invoices/_results.html",
-        result=result, params=params, notices=messages, today=today(),
-        organization=current_user.customer.invoice_account,
-    )
+    on = today()
+    accounts = Invoice.visible_account_ids(current_user, params.whose)
+    summary = summary_rows(accounts)
+    token = csrf_token()
+    cache = rendered_cache()
+    key = None
+    if len(request.query_string) <= 512:
+        key = ("invoice-list", str(get_locale()), on, customer.id, organization and (organization.id, organization.name),
+               request.query_string, tuple(summary), tuple(sorted(cart_contents()[1])))
+    parts = cache.fetch(key, token) if key else None
+    if parts is None:
+        requested_page = params.page
+        result = list_invoices(current_user, params, on=on, summary=summary)
+        messages = notice_texts(notices)
+        if requested_page > result.page:
+            messages.append(_("There is no page %(page)s; this is the last page.", page=requested_page))
+        context = dict(result=result, params=params, notices=messages, today=on, organization=organization)
+        parts = (render_template("invoices/_summary.html", **context),
+                 render_template("invoices/_results.html", **context))
+        if key:
+            cache.store(key, parts, token)
+    summary_html, results_html = parts
+    if is_htmx_fragment_request():
+        # The rows, and the summary swapped out of band into the live region above them.
+        response = make_response(f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
+                                 f"{results_html}")
+    else:
+        response = make_response(render_template(
+            "invoices/index.html", params=params, organization=organization,
+            summary_html=Markup(summary_html), results_html=Markup(results_html)))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/invoices/<number>")
