@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import cached_property
 from pathlib import Path
 
-from flask import Flask, request
+from babel import Locale
+from flask import Flask, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -32,17 +34,58 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def select_locale():
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
-        return current_user.locale
-    chosen = request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="en")
+def select_locale() -> Locale:
+    """The user's chosen language, else the `lang` cookie's, else the browser's best match, else English."""
+    user = current_user._get_current_object()
+    chosen = user.locale if user.is_authenticated else None
+    if chosen not in LANGUAGES:
+        chosen = request.cookies.get("lang")
+    if chosen not in LANGUAGES:
+        chosen = "en"
+        if "HTTP_ACCEPT_LANGUAGE" in request.environ:
+            chosen = request.accept_languages.best_match(LANGUAGES, default="en")
+    return _LOCALES[chosen]  # parsed once: Flask-Babel would parse the name again on every request
+
+
+_LOCALES = {name: Locale.parse(name) for name in LANGUAGES}
+
+
+class StandardHeaders:
+    """WSGI middleware adding the headers every response carries, unless the view set its own.
+
+    Done at the WSGI layer because setting five headers on each Response object through Werkzeug's
+    Headers costs more than the rest of a cached list page's response handling.
+    """
+
+    def __init__(self, wsgi_app, headers: dict):
+        self.wsgi_app = wsgi_app
+        self.headers = list(headers.items())
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for header in self.headers if header[0].lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+class SettleFlask(Flask):
+    def ensure_sync(self, func):
+        """Flask asks, for every hook on every request, whether it is a coroutine; the answer never
+        changes, so it is kept (Flask documents this method as the one to override)."""
+        known = self._synced.get(func)
+        if known is None:
+            known = self._synced[func] = super().ensure_sync(func)
+        return known
+
+    @cached_property
+    def _synced(self) -> dict:
+        return {}
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"), instance_relative_config=True)
+    app = SettleFlask(__name__, instance_path=str(BASE_DIR / "instance"), instance_relative_config=True)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     development = os.environ.get("SETTLE_ENV", "development") == "development"
@@ -87,6 +130,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.initialize(open_database(app.config["DATABASE_URL"]))
 
+    from views.session import SessionInterface
+
+    app.session_interface = SessionInterface()
+
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -101,15 +148,20 @@ def create_app(config: dict | None = None) -> Flask:
     def _connect():
         db.connect(reuse_if_open=True)
 
+    app.wsgi_app = StandardHeaders(app.wsgi_app, {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": app.config["CONTENT_SECURITY_POLICY"],
+    })
+
     @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
-        if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static/"):
-            # Invoices and balances are private: never kept by shared caches or on disk.
-            response.headers.setdefault("Cache-Control", "no-store")
+    def _private(response):
+        # Invoices and balances are private: whatever was made for a signed-in user is never kept by
+        # shared caches or on disk. (Flask-Login keeps the request's user in g once anything asked.)
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.teardown_request

@@ -83,7 +83,7 @@ class User(UserMixin, BaseModel):
         Every request runs it, so the query is built once and the three objects are made from
         its row directly (models/prepared.py): Peewee's own building cost ten times the query.
         """
-        from .prepared import Slot, load, prepared
+        from .prepared import Slot, load, prepared, revive
 
         try:
             user_id = int(user_id)
@@ -102,11 +102,29 @@ class User(UserMixin, BaseModel):
         row = prepared("user-for-login", build).one(id=user_id)
         if row is None:
             return None
-        user_fields, customer_fields = len(cls._meta.sorted_fields), len(Customer._meta.sorted_fields)
-        user, customer = load(cls, row), load(Customer, row, user_fields)
-        if row[user_fields + customer_fields] is not None:
-            customer.invoice_account = load(Customer, row, user_fields + customer_fields)
+        # The same row comes back request after request: its fields are converted once per worker.
+        try:
+            known = _SIGNED_IN.get(row)
+        except TypeError:  # a value the driver gave that cannot be hashed: convert it plainly
+            known = None
+        if known is None:
+            user_fields, customer_fields = len(cls._meta.sorted_fields), len(Customer._meta.sorted_fields)
+            org_start = user_fields + customer_fields
+            known = (load(cls, row).__data__, load(Customer, row, user_fields).__data__,
+                     load(Customer, row, org_start).__data__ if row[org_start] is not None else None)
+            try:
+                if len(_SIGNED_IN) >= 2048:
+                    _SIGNED_IN.pop(next(iter(_SIGNED_IN)))
+                _SIGNED_IN[row] = known
+            except TypeError:
+                pass
+        user, customer = revive(cls, known[0]), revive(Customer, known[1])
+        if known[2] is not None:
+            customer.invoice_account = revive(Customer, known[2])
         user.customer = customer
         user._dirty.clear()
         customer._dirty.clear()
         return user
+
+
+_SIGNED_IN: dict = {}  # User.for_login: raw row -> the converted fields of its user, customer and organization

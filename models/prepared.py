@@ -96,6 +96,13 @@ def load(model, values, start: int = 0):
     return obj
 
 
+def revive(model, data: dict):
+    """A model object holding a copy of `data` (fields already converted, as `load` leaves them)."""
+    obj = model(__no_default__=1)
+    obj.__data__ = dict(data)
+    return obj
+
+
 _cache: dict = {}
 _prepared_on: dict = {}  # (connection, backend) -> names of the statements PREPAREd there
 _PARAM = re.compile(r"%%|%s")

@@ -149,13 +149,15 @@ def percent(value: Decimal | None) -> str:
 def cart_contents() -> tuple[int, set]:
     """(lines in the signed-in user's cart, ids of its invoices), looked up once per request;
     views that change the cart call forget_cart_contents()."""
-    if "cart_contents" not in g:
-        g.cart_contents = (0, set())
-        if current_user.is_authenticated:
+    found = g.get("cart_contents")
+    if found is None:
+        found = g.cart_contents = (0, set())
+        user = current_user._get_current_object()
+        if user.is_authenticated:
             from models.cart import Cart
 
-            g.cart_contents = Cart.contents_for(current_user)
-    return g.cart_contents
+            found = g.cart_contents = Cart.contents_for(user)
+    return found
 
 
 def forget_cart_contents() -> None:

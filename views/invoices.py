@@ -41,42 +41,48 @@ def index():
     The summary and rows are rendered once for a given state of the data and reused from the
     worker's RenderedCache (views/rendered_cache.py) until anything they show changes.
     """
+    user = current_user._get_current_object()
     params, notices = InvoiceListParams.from_args(request.args)
-    customer = current_user.customer
+    customer = user.customer
     organization = customer.invoice_account if customer.invoice_account_id else None
     if params.whose != "all" and organization is None:
         params.whose = "all"
     on = today()
-    accounts = Invoice.visible_account_ids(current_user, params.whose)
+    accounts = Invoice.visible_account_ids(user, params.whose)
     summary = summary_rows(accounts)
+    fragment = is_htmx_fragment_request()
     token = csrf_token()
     cache = rendered_cache()
     key = None
     if len(request.query_string) <= 512:
-        key = ("invoice-list", str(get_locale()), on, customer.id, organization and (organization.id, organization.name),
-               request.query_string, tuple(summary), tuple(sorted(cart_contents()[1])))
+        key = ("invoice-list", fragment, str(get_locale()), on, customer.id,
+               organization and (organization.id, organization.name), request.query_string, tuple(summary),
+               tuple(sorted(cart_contents()[1])))
     parts = cache.fetch(key, token) if key else None
     if parts is None:
         requested_page = params.page
-        result = list_invoices(current_user, params, on=on, summary=summary)
+        result = list_invoices(user, params, on=on, summary=summary)
         messages = notice_texts(notices)
         if requested_page > result.page:
             messages.append(_("There is no page %(page)s; this is the last page.", page=requested_page))
         context = dict(result=result, params=params, notices=messages, today=on, organization=organization)
-        parts = (render_template("invoices/_summary.html", **context),
-                 render_template("invoices/_results.html", **context))
+        summary_html = render_template("invoices/_summary.html", **context)
+        results_html = render_template("invoices/_results.html", **context)
+        if fragment:
+            # The rows, and the summary swapped out of band into the live region above them.
+            parts = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
+                     f"{results_html}".encode(),)
+        else:
+            parts = (summary_html, results_html)
         if key:
             cache.store(key, parts, token)
-    summary_html, results_html = parts
-    if is_htmx_fragment_request():
-        # The rows, and the summary swapped out of band into the live region above them.
-        response = make_response(f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
-                                 f"{results_html}")
+    if fragment:
+        response = make_response(parts[0])
     else:
         response = make_response(render_template(
             "invoices/index.html", params=params, organization=organization,
-            summary_html=Markup(summary_html), results_html=Markup(results_html)))
-    response.vary.add("HX-Request")
+            summary_html=Markup(parts[0]), results_html=Markup(parts[1])))
+    response.headers["Vary"] = "HX-Request"  # (Flask adds Cookie)
     return response
 
 

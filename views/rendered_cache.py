@@ -22,10 +22,26 @@ from collections import OrderedDict
 from flask import current_app
 
 _TOKEN_PLACEHOLDER = "\x00csrf\x00"  # can never occur in rendered HTML (NUL is refused on input)
+_TOKEN_PLACEHOLDER_BYTES = _TOKEN_PLACEHOLDER.encode()
+
+
+def _take_token(part: str | bytes, token: str) -> str | bytes:
+    if not token:
+        return part
+    if isinstance(part, bytes):
+        return part.replace(token.encode(), _TOKEN_PLACEHOLDER_BYTES)
+    return str(part).replace(token, _TOKEN_PLACEHOLDER)
+
+
+def _put_token(part: str | bytes, token: str) -> str | bytes:
+    if isinstance(part, bytes):
+        return part.replace(_TOKEN_PLACEHOLDER_BYTES, token.encode())
+    return part.replace(_TOKEN_PLACEHOLDER, token)
 
 
 class RenderedCache:
-    """A least-recently-used map of key -> tuple of rendered strings, bounded by their total size."""
+    """A least-recently-used map of key -> tuple of rendered parts (str, or bytes ready to send), bounded
+    by their total size."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
@@ -49,13 +65,13 @@ class RenderedCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-        return tuple(part.replace(_TOKEN_PLACEHOLDER, token) for part in parts)
+        return tuple(_put_token(part, token) for part in parts)
 
     def store(self, key, parts: tuple, token: str) -> None:
         """Keep `parts` (strings rendered with `token` as the CSRF token) under `key`."""
         if not self.max_bytes:
             return
-        parts = tuple(str(part).replace(token, _TOKEN_PLACEHOLDER) if token else str(part) for part in parts)
+        parts = tuple(_take_token(part, token) for part in parts)
         cost = self._cost(parts)
         if cost > self.max_bytes // 8:
             return  # one huge rendering would push out everything else
