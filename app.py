@@ -10,6 +10,7 @@ from babel import Locale
 from flask import Flask, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
+from flask_login.utils import _create_identifier
 from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
@@ -48,6 +49,22 @@ def select_locale() -> Locale:
 
 
 _LOCALES = {name: Locale.parse(name) for name in LANGUAGES}
+
+
+def session_identifier() -> str:
+    """Flask-Login's session-protection fingerprint (a SHA-512 of the client's address and browser),
+    worked out once per address and browser instead of on every request."""
+    environ = request.environ
+    key = (environ.get("HTTP_X_FORWARDED_FOR"), environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT"))
+    found = _IDENTIFIERS.get(key)
+    if found is None:
+        if len(_IDENTIFIERS) >= 10_000:
+            _IDENTIFIERS.clear()
+        found = _IDENTIFIERS[key] = _create_identifier()
+    return found
+
+
+_IDENTIFIERS: dict = {}
 
 
 class StandardHeaders:
@@ -137,6 +154,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    login_manager._session_identifier_generator = session_identifier  # Flask-Login's hook for it
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 

@@ -4,10 +4,11 @@ from flask import Flask, make_response, render_template, request
 
 def is_htmx_fragment_request() -> bool:
     """An htmx request that wants a fragment: not boosted, not a history restore."""
+    environ = request.environ  # read directly: a missing header costs Werkzeug an exception
     return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-Boosted") != "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
+        environ.get("HTTP_HX_REQUEST") == "true"
+        and environ.get("HTTP_HX_BOOSTED") != "true"
+        and environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
     )
 
 

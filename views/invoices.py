@@ -42,7 +42,7 @@ def index():
     worker's RenderedCache (views/rendered_cache.py) until anything they show changes.
     """
     user = current_user._get_current_object()
-    params, notices = InvoiceListParams.from_args(request.args)
+    params, notices = InvoiceListParams.from_args(request.args.to_dict())  # a dict: no exception per absent key
     customer = user.customer
     organization = customer.invoice_account if customer.invoice_account_id else None
     if params.whose != "all" and organization is None:
@@ -55,7 +55,7 @@ def index():
     cache = rendered_cache()
     key = None
     if len(request.query_string) <= 512:
-        key = ("invoice-list", fragment, str(get_locale()), on, customer.id,
+        key = ("invoice-list", fragment, get_locale(), on, customer.id,
                organization and (organization.id, organization.name), request.query_string, tuple(summary),
                tuple(sorted(cart_contents()[1])))
     parts = cache.fetch(key, token) if key else None
