@@ -1,6 +1,6 @@
 """Where one request's time goes: cProfile over the page-1 list fragment, in-process, signed in.
 
-    DATABASE_URL=… python -m bench.profile [path] [--requests N]
+    DATABASE_URL=… python -m bench.profile [path] [--requests N] [--render-cache-off]
 
 Prints the time per request and the functions that take it (own time, then cumulative), compactly.
 """
@@ -25,6 +25,11 @@ AREAS = [  # (label, file name ending, function name); cumulative time of the la
     ("  the 25 rows (templates/invoices/_rows.html)", "templates/invoices/_rows.html", "root"),
     ("list_invoices: summary and page queries, rows", "models/invoice.py", "list_invoices"),
     ("signing in the user from the session (Flask-Login, User.for_login)", "flask_login/login_manager.py", "_load_user"),
+    ("reading the session cookie", "views/session.py", "open_session"),
+    ("the summary rows (counts, and the versions that key the cache)", "models/invoice.py", "summary_rows"),
+    ("the cart's contents", "views/context.py", "cart_contents"),
+    ("the rendered-page cache (look-up, CSRF token put back)", "views/rendered_cache.py", "fetch"),
+    ("choosing the language (Flask-Babel)", "flask_babel/__init__.py", "get_locale"),
     ("SQL execution in the driver", "", "execute"),
 ]
 
@@ -49,9 +54,13 @@ def main(argv=None):
     parser.add_argument("path", nargs="?", default="/invoices")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=22)
+    parser.add_argument("--render-cache-off", action="store_true",
+                        help="render every request afresh (what a page costs right after its data changed)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("SECRET_KEY", "bench-secret-key")
+    if args.render_cache_off:
+        os.environ["SETTLE_RENDER_CACHE_MB"] = "0"
     from app import create_app
     from bench.data import MEASURED_EMAIL, PASSWORD
 
@@ -75,7 +84,9 @@ def main(argv=None):
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    print(f"GET {args.path} (HX-Request), {args.requests} requests through Flask's test client: "
+    cache = "render cache off: every request renders the page" if args.render_cache_off else \
+        "render cache on: the page is rendered once, then served from the cache"
+    print(f"GET {args.path} (HX-Request), {args.requests} requests through Flask's test client ({cache}): "
           f"{plain:.2f} ms CPU per request without the profiler.")
     print("\nShare of the profiled request time:")
     for label, share in shares(stats):

@@ -396,18 +396,41 @@ def run_scale(scale: int, url: str, args, use_wrk: bool, log) -> tuple[list[Row]
             rows.append(row)
             log(format_row(row))
         info = {"rss_mb": portal.peak_rss_mb(), "baseline_rss_mb": baseline.peak_rss_mb()}
+        if full and not args.only:
+            # The same pages with the rendered-page cache off: what a page costs the first time it is
+            # asked for after its data changed (wrk repeats one URL, so above every page but the first
+            # comes from the cache).
+            uncached_env = {**env, "SETTLE_RENDER_CACHE_MB": "0"}
+            with Gunicorn("app:app", uncached_env, "portal-uncached") as uncached:
+                client = Client(uncached.base)
+                client.sign_in(MEASURED_EMAIL, PASSWORD)
+                cookie = client.cookie_header
+                for target in targets:
+                    if target.name not in UNCACHED:
+                        continue
+                    if use_wrk:
+                        wrk(uncached.base + target.path, 1, {"Cookie": cookie, **target.headers})
+                    p, b = measure(target, uncached, baseline, cookie, args.duration, args.rounds, use_wrk)
+                    row = Row(scale, f"{target.name}, render cache off", p, b, target.size)
+                    rows.append(row)
+                    log(format_row(row))
+                info["uncached_rss_mb"] = uncached.peak_rss_mb()
     return rows, info
+
+
+UNCACHED = ("list fragment, page 1", "list fragment, overdue", "list fragment, page 400 (?page=400)",
+            "search by number", "full list page")
 
 
 # ------------------------------------------------------------------------------------------ reporting
 
 
-HEADER = (f"{'invoices':>9}  {'endpoint':<42} {'bytes':>6}  {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  "
+HEADER = (f"{'invoices':>9}  {'endpoint':<58} {'bytes':>6}  {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  "
           f"{'base req/s':>10} {'base p50':>8} {'base p99':>8}  {'ratio':>5}  {'errors':>6}")
 
 
 def format_row(row: Row) -> str:
-    return (f"{row.scale:>9,}  {row.name:<42} {row.size:>6}  {row.portal.rps:>7.0f} {row.portal.p50:>7.2f} "
+    return (f"{row.scale:>9,}  {row.name:<58} {row.size:>6}  {row.portal.rps:>7.0f} {row.portal.p50:>7.2f} "
             f"{row.portal.p99:>7.2f}  {row.baseline.rps:>10.0f} {row.baseline.p50:>8.2f} {row.baseline.p99:>8.2f}  "
             f"{row.ratio:>5.2f}  {row.portal.errors:>6}")
 
@@ -625,10 +648,12 @@ def main(argv=None):
         rss[scale] = info["rss_mb"]
     profile_text = ""
     if not args.no_profile:
-        profile = subprocess.run([sys.executable, "-m", "bench.profile"], cwd=ROOT,
-                                 env=server_env(scale_url(args.database_url, args.scales[-1])),
-                                 capture_output=True, text=True, timeout=300)
-        profile_text = profile.stdout if profile.returncode == 0 else f"(profile failed: {profile.stderr[-1500:]})"
+        for flags in ([], ["--render-cache-off"]):
+            profile = subprocess.run([sys.executable, "-m", "bench.profile", *flags], cwd=ROOT,
+                                     env=server_env(scale_url(args.database_url, args.scales[-1])),
+                                     capture_output=True, text=True, timeout=300)
+            profile_text += (profile.stdout if profile.returncode == 0
+                             else f"(profile failed: {profile.stderr[-1500:]})") + "\n"
     env = environment(args.database_url)
     checks = check_targets(rows, generation, max(rss.values(), default=0.0))
     md, png = write_results(kind, rows, checks, generation, rss, env, args, profile_text, load_generator)
