@@ -1,6 +1,7 @@
 """Settle — the B2B invoice portal. `create_app()` builds the Flask app; `app` is what `flask --app app` finds."""
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from functools import cached_property
@@ -202,3 +203,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 app = create_app()
+# What is built by now (the app, its templates' code, the libraries) lives as long as the process. Frozen, the
+# garbage collector stops walking those ~170,000 objects at every full collection: a pause of several
+# milliseconds every few dozen requests, which showed in the list's p99.
+gc.freeze()

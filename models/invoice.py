@@ -265,7 +265,8 @@ class InvoiceSummary(BaseModel):
     `version` changes with every write that changes what the list shows of an invoice billed to the
     account (and when an order account's name changes): a rendered page of the list is reused for
     as long as the versions of its accounts' rows stay the same (views/invoices.py). A new or rebuilt
-    row starts from the clock in microseconds, so a version is never handed out twice.
+    row starts from the database clock in microseconds (SQLite's is precise to the millisecond), so a
+    version comes back only if the clock goes backwards.
     """
 
     account_id = IntegerField()

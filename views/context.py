@@ -240,8 +240,9 @@ def csrf_token() -> str:
     """
     if "csrf_token" in g or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key  # as Flask-WTF signs
     raw = session.get("csrf_token")
-    signed = _SIGNED_TOKENS.get((current_app.secret_key, raw)) if isinstance(raw, str) else None
+    signed = _SIGNED_TOKENS.get((secret, raw)) if isinstance(raw, str) else None
     if signed is not None:
         g.csrf_token = signed  # where generate_csrf() looks first, so forms and headers agree
         return signed
@@ -250,7 +251,7 @@ def csrf_token() -> str:
     if isinstance(raw, str):
         if len(_SIGNED_TOKENS) >= 10_000:
             _SIGNED_TOKENS.pop(next(iter(_SIGNED_TOKENS)))
-        _SIGNED_TOKENS[(current_app.secret_key, raw)] = signed
+        _SIGNED_TOKENS[(secret, raw)] = signed
     return signed
 
 
