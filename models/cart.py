@@ -138,8 +138,8 @@ class Cart(BaseModel):
 
     @classmethod
     def contents_for(cls, user: User) -> tuple[int, set]:
-        """How many lines the user's cart has and which invoices are in it, in one query: every page's
-        header shows the count and every Pay invoice button asks about its invoice."""
+        """How many lines the user's cart has and which invoices are in it, in one query, read again after
+        the cart changed (User.for_login reads the same with the user at the start of each request)."""
         query = prepared("cart-contents", lambda: (
             CartLine.select(CartLine.invoice).join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == Slot("user"))))
         invoices = [row[0] for row in query.rows(user=user.id)]

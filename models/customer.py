@@ -11,10 +11,11 @@ from peewee import (
     JOIN,
     IntegerField,
     TextField,
+    fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import BaseModel
+from . import BaseModel, is_postgres
 from .money import MoneyField
 
 
@@ -78,11 +79,14 @@ class User(UserMixin, BaseModel):
 
     @classmethod
     def for_login(cls, user_id):
-        """Load a signed-in user with their customer and its invoice account in one query.
+        """Load a signed-in user with their customer, its invoice account and what is in their cart, in one query.
 
         Every request runs it, so the query is built once and the three objects are made from
         its row directly (models/prepared.py): Peewee's own building cost ten times the query.
+        Every page's header shows the cart's count and every Pay invoice button asks whether its
+        invoice is in the cart: `user.cart_contents` is (lines in the cart, ids of its invoices).
         """
+        from .cart import Cart, CartLine
         from .prepared import Slot, load, prepared, revive
 
         try:
@@ -94,7 +98,11 @@ class User(UserMixin, BaseModel):
 
         def build():
             Org = Customer.alias()
-            return (cls.select(cls, Customer, Org)
+            in_cart = CartLine.select().join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == cls.id)
+            invoice_ids = (fn.string_agg(CartLine.invoice.cast("text"), ",") if is_postgres()
+                           else fn.group_concat(CartLine.invoice))
+            return (cls.select(cls, Customer, Org, in_cart.select(fn.COUNT(CartLine.id)),
+                               in_cart.select(invoice_ids))
                     .join(Customer, on=(cls.customer == Customer.id))
                     .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
                     .where(cls.id == Slot("id")))
@@ -102,6 +110,8 @@ class User(UserMixin, BaseModel):
         row = prepared("user-for-login", build).one(id=user_id)
         if row is None:
             return None
+        *row, cart_lines, cart_invoices = row
+        row = tuple(row)
         # The same row comes back request after request: its fields are converted once per worker.
         try:
             known = _SIGNED_IN.get(row)
@@ -122,9 +132,22 @@ class User(UserMixin, BaseModel):
         if known[2] is not None:
             customer.invoice_account = revive(Customer, known[2])
         user.customer = customer
+        invoice_ids = _CART_IDS.get(cart_invoices)
+        user.cart_contents = (cart_lines or 0, _cart_ids(cart_invoices) if invoice_ids is None else invoice_ids)
         user._dirty.clear()
         customer._dirty.clear()
         return user
 
 
 _SIGNED_IN: dict = {}  # User.for_login: raw row -> the converted fields of its user, customer and organization
+_CART_IDS: dict = {None: frozenset()}
+
+
+def _cart_ids(joined: str) -> frozenset:
+    """The cart's invoice ids from their comma-joined list ("12,40"), remembered per list."""
+    ids = frozenset(int(part) for part in str(joined).split(",") if part)
+    if len(_CART_IDS) >= 4096:
+        _CART_IDS.clear()
+        _CART_IDS[None] = frozenset()
+    _CART_IDS[joined] = ids
+    return ids

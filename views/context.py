@@ -147,21 +147,26 @@ def percent(value: Decimal | None) -> str:
 
 
 def cart_contents() -> tuple[int, set]:
-    """(lines in the signed-in user's cart, ids of its invoices), looked up once per request;
-    views that change the cart call forget_cart_contents()."""
+    """(lines in the signed-in user's cart, ids of its invoices): as read with the user at sign-in, once
+    per request; a view that changes the cart and then renders calls forget_cart_contents() first."""
     found = g.get("cart_contents")
     if found is None:
-        found = g.cart_contents = (0, set())
+        found = (0, frozenset())
         user = current_user._get_current_object()
         if user.is_authenticated:
-            from models.cart import Cart
+            found = getattr(user, "cart_contents", None)  # read with the user at sign-in (User.for_login)
+            if found is None or g.get("cart_changed"):
+                from models.cart import Cart
 
-            found = g.cart_contents = Cart.contents_for(user)
+                found = Cart.contents_for(user)
+        g.cart_contents = found
     return found
 
 
 def forget_cart_contents() -> None:
+    """The cart changed in this request: read it again when it is next asked for."""
     g.pop("cart_contents", None)
+    g.cart_changed = True
 
 
 def header_cart_count() -> int:
