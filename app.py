@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_login.utils import _create_identifier
@@ -20,7 +20,16 @@ from models.customer import User
 BASE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "nb", "pl")
 
-csrf = CSRFProtect()
+class SettleCSRFProtect(CSRFProtect):
+    def protect(self, apply_exemptions=False):
+        """Flask-WTF's check, asking first whether the method needs one at all: reads never carry a token,
+        and Flask-WTF would look up the view's exemptions on every GET before finding that out."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return None
+        return super().protect(apply_exemptions)
+
+
+csrf = SettleCSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 

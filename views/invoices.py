@@ -42,7 +42,10 @@ def index():
     worker's RenderedCache (views/rendered_cache.py) until anything they show changes.
     """
     user = current_user._get_current_object()
-    params, notices = InvoiceListParams.from_args(request.args.to_dict())  # a dict: no exception per absent key
+    if request.query_string:
+        params, notices = InvoiceListParams.from_args(request.args.to_dict())  # a dict: no exception per absent key
+    else:
+        params, notices = InvoiceListParams(), []
     customer = user.customer
     organization = customer.invoice_account if customer.invoice_account_id else None
     if params.whose != "all" and organization is None:

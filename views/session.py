@@ -67,6 +67,17 @@ class SessionInterface(SecureCookieSessionInterface):
                 self._verified.popitem(last=False)
         return self.session_class(data)
 
+    def save_session(self, app, session, response):
+        """Flask's, but a session that did not change (nearly every request) costs only its Vary header."""
+        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return super().save_session(app, session, response)
+        if session.accessed:
+            vary = response.headers.get("Vary")
+            if not vary:
+                response.headers["Vary"] = "Cookie"
+            elif "cookie" not in vary.lower():
+                response.headers["Vary"] = f"{vary}, Cookie"
+
 
 _PLAIN = (str, int, float, bool, type(None))
 
