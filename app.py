@@ -7,18 +7,20 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from babel import Locale
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_login.utils import _create_identifier
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.http import parse_cookie
 
 from models import db, open_database
 from models.customer import User
+from views.language import select_locale
 
 BASE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "nb", "pl")
+
 
 class SettleCSRFProtect(CSRFProtect):
     def protect(self, apply_exemptions=False):
@@ -43,22 +45,6 @@ def _secret_key(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def select_locale() -> Locale:
-    """The user's chosen language, else the `lang` cookie's, else the browser's best match, else English."""
-    user = current_user._get_current_object()
-    chosen = user.locale if user.is_authenticated else None
-    if chosen not in LANGUAGES:
-        chosen = request.cookies.get("lang")
-    if chosen not in LANGUAGES:
-        chosen = "en"
-        if "HTTP_ACCEPT_LANGUAGE" in request.environ:
-            chosen = request.accept_languages.best_match(LANGUAGES, default="en")
-    return _LOCALES[chosen]  # parsed once: Flask-Babel would parse the name again on every request
-
-
-_LOCALES = {name: Locale.parse(name) for name in LANGUAGES}
 
 
 def session_identifier() -> str:
@@ -97,7 +83,27 @@ class StandardHeaders:
         return self.wsgi_app(environ, start)
 
 
+class SettleRequest(Request):
+    @cached_property
+    def cookies(self):
+        """The request's cookies, parsed once per worker for each distinct Cookie header: a browser sends
+        the same one with every request until a cookie changes. The parsed dict is immutable, so shared."""
+        raw = self.environ.get("HTTP_COOKIE", "")
+        found = _PARSED_COOKIES.get(raw)
+        if found is None:
+            found = parse_cookie(raw, cls=self.dict_storage_class)
+            if len(_PARSED_COOKIES) >= 4096:
+                _PARSED_COOKIES.clear()
+            _PARSED_COOKIES[raw] = found
+        return found
+
+
+_PARSED_COOKIES: dict = {}
+
+
 class SettleFlask(Flask):
+    request_class = SettleRequest
+
     def ensure_sync(self, func):
         """Flask asks, for every hook on every request, whether it is a coroutine; the answer never
         changes, so it is kept (Flask documents this method as the one to override)."""
@@ -162,7 +168,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = SessionInterface()
 
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale)  # views/language.py
     login_manager.init_app(app)
     login_manager._session_identifier_generator = session_identifier  # Flask-Login's hook for it
     login_manager.login_view = "auth.login"

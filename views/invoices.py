@@ -1,6 +1,6 @@
 """The invoice list (with its htmx-swapped results) and the invoice page."""
 from flask import Blueprint, abort, make_response, render_template, request
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -17,6 +17,7 @@ from models.invoice import (
 )
 from . import is_htmx_fragment_request
 from .context import cart_contents, csrf_token
+from .language import select_locale
 from .rendered_cache import rendered_cache
 
 bp = Blueprint("invoices", __name__)
@@ -58,7 +59,7 @@ def index():
     cache = rendered_cache()
     key = None
     if len(request.query_string) <= 512:
-        key = ("invoice-list", fragment, get_locale(), on, customer.id,
+        key = ("invoice-list", fragment, select_locale(), on, customer.id,
                organization and (organization.id, organization.name), request.query_string, tuple(summary),
                tuple(sorted(cart_contents()[1])))
     parts = cache.fetch(key, token) if key else None

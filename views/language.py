@@ -1,6 +1,7 @@
 """The language switcher: a plain POST per language, kept on the user and in a `lang` cookie."""
 import sys
 
+from babel import Locale
 from flask import Blueprint, after_this_request, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user, user_logged_in
@@ -16,6 +17,27 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 # Each language names itself, so a reader finds their own language whatever the page shows.
 LANGUAGE_NAMES = {"en": "English", "nb": "Norsk", "pl": "Polski"}
+
+
+def select_locale() -> Locale:
+    """The request's language (Flask-Babel's locale selector): the user's chosen one, else the `lang`
+    cookie's, else the browser's best match, else English."""
+    known = current_app.config["LANGUAGES"]
+    user = current_user._get_current_object()
+    chosen = user.locale if user.is_authenticated else None
+    if chosen not in known:
+        chosen = request.cookies.get(COOKIE)
+    if chosen not in known:
+        chosen = "en"
+        if "HTTP_ACCEPT_LANGUAGE" in request.environ:
+            chosen = request.accept_languages.best_match(known, default="en")
+    locale = _LOCALES.get(chosen)
+    if locale is None:  # parsed once: Flask-Babel would parse the name again on every request
+        locale = _LOCALES[chosen] = Locale.parse(chosen)
+    return locale
+
+
+_LOCALES: dict = {}
 
 
 def languages():
