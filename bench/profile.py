@@ -29,7 +29,7 @@ AREAS = [  # (label, file name ending, function name); cumulative time of the la
     ("the summary rows (counts, and the versions that key the cache)", "models/invoice.py", "summary_rows"),
     ("the cart's contents", "views/context.py", "cart_contents"),
     ("the rendered-page cache (look-up, CSRF token put back)", "views/rendered_cache.py", "fetch"),
-    ("choosing the language (Flask-Babel)", "flask_babel/__init__.py", "get_locale"),
+    ("choosing the language (views/language.py)", "views/language.py", "select_locale"),
     ("SQL execution in the driver", "", "execute"),
 ]
 
