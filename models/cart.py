@@ -16,9 +16,9 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError
+from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
-from . import BaseModel, db, lock_rows, write_transaction
+from . import BaseModel, db, is_postgres, lock_rows, write_transaction
 from .customer import User
 from .invoice import Invoice, utcnow
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
@@ -137,13 +137,26 @@ class Cart(BaseModel):
         return cls.contents_for(user)[0]
 
     @classmethod
-    def contents_for(cls, user: User) -> tuple[int, set]:
-        """How many lines the user's cart has and which invoices are in it, in one query, read again after
-        the cart changed (User.for_login reads the same with the user at the start of each request)."""
+    def contents_for(cls, user: User) -> tuple[int, frozenset]:
+        """How many lines the user's cart has and which invoices are in it, in one query. User.for_login
+        reads the same columns with the user; this reads them again after the cart changed."""
         query = prepared("cart-contents", lambda: (
-            CartLine.select(CartLine.invoice).join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == Slot("user"))))
-        invoices = [row[0] for row in query.rows(user=user.id)]
-        return len(invoices), {invoice for invoice in invoices if invoice is not None}
+            User.select(*cls.contents_columns(User.id)).where(User.id == Slot("user"))))
+        return cls.contents_from(*query.one(user=user.id))
+
+    @staticmethod
+    def contents_columns(user_id) -> list:
+        """The two columns that say what is in the cart of the user whose id is `user_id` (a column):
+        its number of lines and its invoice ids joined by commas."""
+        in_cart = CartLine.select().join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == user_id)
+        joined = (fn.string_agg(CartLine.invoice.cast("text"), ",") if is_postgres()
+                  else fn.group_concat(CartLine.invoice))
+        return [in_cart.select(fn.COUNT(CartLine.id)), in_cart.select(joined)]
+
+    @staticmethod
+    def contents_from(lines, joined) -> tuple[int, frozenset]:
+        """(lines, invoice ids) from the values of contents_columns()."""
+        return lines or 0, frozenset(int(part) for part in str(joined).split(",")) if joined else frozenset()
 
     def lines(self) -> list:
         """Every line with its invoice or product joined, in the order they were added (one query)."""

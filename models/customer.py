@@ -11,11 +11,10 @@ from peewee import (
     JOIN,
     IntegerField,
     TextField,
-    fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import BaseModel, is_postgres
+from . import BaseModel
 from .money import MoneyField
 
 
@@ -86,7 +85,7 @@ class User(UserMixin, BaseModel):
         Every page's header shows the cart's count and every Pay invoice button asks whether its
         invoice is in the cart: `user.cart_contents` is (lines in the cart, ids of its invoices).
         """
-        from .cart import Cart, CartLine
+        from .cart import Cart
         from .prepared import Slot, load, prepared, revive
 
         try:
@@ -98,11 +97,7 @@ class User(UserMixin, BaseModel):
 
         def build():
             Org = Customer.alias()
-            in_cart = CartLine.select().join(Cart, on=(CartLine.cart == Cart.id)).where(Cart.user == cls.id)
-            invoice_ids = (fn.string_agg(CartLine.invoice.cast("text"), ",") if is_postgres()
-                           else fn.group_concat(CartLine.invoice))
-            return (cls.select(cls, Customer, Org, in_cart.select(fn.COUNT(CartLine.id)),
-                               in_cart.select(invoice_ids))
+            return (cls.select(cls, Customer, Org, *Cart.contents_columns(cls.id))
                     .join(Customer, on=(cls.customer == Customer.id))
                     .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
                     .where(cls.id == Slot("id")))
@@ -113,41 +108,23 @@ class User(UserMixin, BaseModel):
         *row, cart_lines, cart_invoices = row
         row = tuple(row)
         # The same row comes back request after request: its fields are converted once per worker.
-        try:
-            known = _SIGNED_IN.get(row)
-        except TypeError:  # a value the driver gave that cannot be hashed: convert it plainly
-            known = None
+        known = _SIGNED_IN.get(row)
         if known is None:
             user_fields, customer_fields = len(cls._meta.sorted_fields), len(Customer._meta.sorted_fields)
             org_start = user_fields + customer_fields
             known = (load(cls, row).__data__, load(Customer, row, user_fields).__data__,
                      load(Customer, row, org_start).__data__ if row[org_start] is not None else None)
-            try:
-                if len(_SIGNED_IN) >= 2048:
-                    _SIGNED_IN.pop(next(iter(_SIGNED_IN)))
-                _SIGNED_IN[row] = known
-            except TypeError:
-                pass
+            if len(_SIGNED_IN) >= 2048:
+                _SIGNED_IN.pop(next(iter(_SIGNED_IN)))
+            _SIGNED_IN[row] = known
         user, customer = revive(cls, known[0]), revive(Customer, known[1])
         if known[2] is not None:
             customer.invoice_account = revive(Customer, known[2])
         user.customer = customer
-        invoice_ids = _CART_IDS.get(cart_invoices)
-        user.cart_contents = (cart_lines or 0, _cart_ids(cart_invoices) if invoice_ids is None else invoice_ids)
+        user.cart_contents = Cart.contents_from(cart_lines, cart_invoices)
         user._dirty.clear()
         customer._dirty.clear()
         return user
 
 
 _SIGNED_IN: dict = {}  # User.for_login: raw row -> the converted fields of its user, customer and organization
-_CART_IDS: dict = {None: frozenset()}
-
-
-def _cart_ids(joined: str) -> frozenset:
-    """The cart's invoice ids from their comma-joined list ("12,40"), remembered per list."""
-    ids = frozenset(int(part) for part in str(joined).split(",") if part)
-    if len(_CART_IDS) >= 4096:
-        _CART_IDS.clear()
-        _CART_IDS[None] = frozenset()
-    _CART_IDS[joined] = ids
-    return ids

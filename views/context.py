@@ -146,27 +146,24 @@ def percent(value: Decimal | None) -> str:
                           locale=str(get_locale() or "en")) + " %"
 
 
-def cart_contents() -> tuple[int, set]:
-    """(lines in the signed-in user's cart, ids of its invoices): as read with the user at sign-in, once
-    per request; a view that changes the cart and then renders calls forget_cart_contents() first."""
-    found = g.get("cart_contents")
-    if found is None:
-        found = (0, frozenset())
-        user = current_user._get_current_object()
-        if user.is_authenticated:
-            found = getattr(user, "cart_contents", None)  # read with the user at sign-in (User.for_login)
-            if found is None or g.get("cart_changed"):
-                from models.cart import Cart
+def cart_contents() -> tuple[int, frozenset]:
+    """(lines in the signed-in user's cart, ids of its invoices), as User.for_login read them with the
+    user at the start of the request; a view that changes the cart calls forget_cart_contents()."""
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
+        return 0, frozenset()
+    if getattr(user, "cart_contents", None) is None:  # changed in this request, or a user loaded otherwise
+        from models.cart import Cart
 
-                found = Cart.contents_for(user)
-        g.cart_contents = found
-    return found
+        user.cart_contents = Cart.contents_for(user)
+    return user.cart_contents
 
 
 def forget_cart_contents() -> None:
     """The cart changed in this request: read it again when it is next asked for."""
-    g.pop("cart_contents", None)
-    g.cart_changed = True
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        user.cart_contents = None
 
 
 def header_cart_count() -> int:
