@@ -68,6 +68,23 @@ def test_search_and_invoice_page(page):
     assert_accessible(page, "invoice page")
 
 
+def test_pay_invoice_straight_after_a_search_is_not_lost(page):
+    """Typing a number and clicking Pay invoice at once puts it in the cart: leaving the search box does not
+    fetch the same results again and swap away the row whose button was just clicked."""
+    sign_in(page)
+    payable = page.locator("table.invoices tbody tr").filter(has=page.get_by_role("button", name="Pay invoice"))
+    number = payable.first.locator("th a").inner_text()
+    page.get_by_label("Search invoices").fill(number)
+    expect(page).to_have_url(re.compile(rf"q={number}"))
+    expect(page.locator("table.invoices tbody tr")).to_have_count(1)
+    list_requests = []
+    page.on("request", lambda request: list_requests.append(request.url) if "/invoices?" in request.url else None)
+    page.get_by_role("button", name="Pay invoice").click()  # the search box still has the focus
+    expect(page.get_by_role("button", name="In cart")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Cart \([1-9]"))).to_be_visible()
+    assert list_requests == [], list_requests
+
+
 def test_list_is_accessible_and_screenshot(page):
     sign_in(page)
     expect(page.locator("table.invoices")).to_be_visible()
