@@ -1,24 +1,23 @@
 """Settle — the B2B invoice portal. `create_app()` builds the Flask app; `app` is what `flask --app app` finds."""
 from __future__ import annotations
 
-import gc
 import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, request
 from flask_babel import Babel
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
 from models.customer import User
 from views.language import select_locale
-from views.stack import SettleCSRFProtect, SettleFlask, StandardHeaders, session_identifier
 
 BASE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "nb", "pl")
 
-csrf = SettleCSRFProtect()
+csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 
@@ -35,7 +34,7 @@ def _secret_key(instance: Path) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = SettleFlask(__name__, instance_path=str(BASE_DIR / "instance"), instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"), instance_relative_config=True)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     development = os.environ.get("SETTLE_ENV", "development") == "development"
@@ -70,6 +69,9 @@ def create_app(config: dict | None = None) -> Flask:
             "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
             + (" " + os.environ["PAYMENT_GATEWAY_ORIGIN"] if os.environ.get("PAYMENT_GATEWAY_ORIGIN") else "")
         ),
+        # Rendered invoice-list pages (views/invoices.py): shared through Redis when REDIS_URL is set, else kept
+        # per process; RENDER_CACHE_MB=0 turns it off.
+        RENDER_CACHE_MB=float(os.environ.get("SETTLE_RENDER_CACHE_MB", "16")),
         SELLER_NAME="Settle Supply AS",
         SELLER_ADDRESS="Postboks 100 Sentrum\n0101 Oslo\nNorway",
     )
@@ -80,14 +82,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.initialize(open_database(app.config["DATABASE_URL"]))
 
-    from views.session import SessionInterface
-
-    app.session_interface = SessionInterface()
-
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # views/language.py
     login_manager.init_app(app)
-    login_manager._session_identifier_generator = session_identifier  # Flask-Login's hook for it
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
@@ -99,19 +96,21 @@ def create_app(config: dict | None = None) -> Flask:
     def _connect():
         db.connect(reuse_if_open=True)
 
-    app.wsgi_app = StandardHeaders(app.wsgi_app, {
+    standard_headers = {
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
         "Content-Security-Policy": app.config["CONTENT_SECURITY_POLICY"],
-    })
+    }
 
     @app.after_request
-    def _private(response):
+    def _headers(response):
+        for name, value in standard_headers.items():
+            response.headers.setdefault(name, value)
         # Invoices and balances are private: whatever was made for a signed-in user is never kept by
-        # shared caches or on disk. (Flask-Login keeps the request's user in g once anything asked.)
-        user = g.get("_login_user")
-        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+        # shared caches or on disk.
+        if (request.endpoint != "static" and "Cache-Control" not in response.headers
+                and current_user.is_authenticated):
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -120,7 +119,9 @@ def create_app(config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
-    from views import register_blueprints
+    from views import register_blueprints, rendered_cache
+
+    rendered_cache.init_app(app)
     from views.auth import unauthorized
 
     login_manager.unauthorized_handler(unauthorized)
@@ -135,7 +136,3 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 app = create_app()
-# What is built by now (the app, its templates' code, the libraries) lives as long as the process. Frozen, the
-# garbage collector stops walking those ~170,000 objects at every full collection: a pause of several
-# milliseconds every few dozen requests, which showed in the list's p99.
-gc.freeze()

@@ -1,20 +1,26 @@
-"""Back-office commands: `flask --app app <command>`."""
+"""Back-office commands: `flask --app app <command>`.
+
+Only `init-db` changes the schema (it applies the pending migrations in migrations/); every other command
+expects it to have run.
+"""
 import json
 import sys
 
 import click
 from flask import Flask
 
-from models import create_tables, db
+from models import db
 
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
-        """Create the tables (safe to run twice)."""
+        """Create or upgrade the tables: apply every pending migration (safe to run twice)."""
+        import migrations
+
         with db.connection_context():
-            create_tables()
-        click.echo("Database ready.")
+            done = migrations.migrate(db)
+        click.echo(f"Database ready ({len(done)} migration{'' if len(done) == 1 else 's'} applied).")
 
     @app.cli.command("import-data")
     @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -32,7 +38,6 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Import refused: {file} is not valid JSON ({error}). Nothing was imported.", err=True)
             sys.exit(1)
         with db.connection_context():
-            create_tables()
             try:
                 summary = import_data(payload)
             except ImportProblem as problem:
@@ -49,7 +54,6 @@ def register_commands(app: Flask) -> None:
         from models.importer import import_data
 
         with db.connection_context():
-            create_tables()
             if if_empty and Customer.select().exists():
                 click.echo("Demo data already present.")
             else:
@@ -65,7 +69,6 @@ def register_commands(app: Flask) -> None:
         from models.order import invoice_open_orders
 
         with db.connection_context():
-            create_tables()
             done = invoice_open_orders()
             for item in done:
                 order, invoice = item.order, item.invoice
@@ -78,9 +81,8 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("process-requests")
     def process_requests():
         """Send the emails of pending B2B requests (invoice copies) and update their status."""
-        from models.request import process_pending_requests
+        from services.request_job import process_pending_requests
 
         with db.connection_context():
-            create_tables()
             result = process_pending_requests()
         click.echo(str(result))

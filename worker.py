@@ -46,12 +46,11 @@ def flask_app():
 
 def run_job(application=None):
     """One run of the job, as `flask --app app process-requests` does it."""
-    from models import create_tables, db
-    from models.request import process_pending_requests
+    from models import db
+    from services.request_job import process_pending_requests
 
     application = application or flask_app()
     with application.app_context(), db.connection_context():
-        create_tables()
         return process_pending_requests()
 
 

@@ -234,27 +234,31 @@ def _batches(rows, size):
 
 
 def generate(plan: Plan, *, log=print) -> dict:
-    """Write `plan` into the (empty) database bound to `models.db`.
+    """Write `plan` into the empty database bound to `models.db`, which is at the latest migration.
 
-    Tables are created without their secondary indexes, filled in big batches inside one transaction per
-    table, then indexed, summarised and analysed: building an index once is far cheaper than updating
-    six of them a million times. Values are converted by the models' own fields (`db_value`), memoised
+    The secondary indexes and the summary triggers are dropped, the tables filled in big batches inside one
+    transaction per table, then the indexes and triggers put back (the same definitions the models and
+    migrations/sql/ hold), the summaries counted and the statistics gathered: building an index once is far
+    cheaper than updating six of them a million times. Values are converted by the models' own fields (`db_value`), memoised
     because a million invoices reuse a few hundred distinct quantities, prices and rates.
     """
     from peewee import AutoField
 
-    from models import ALL_MODELS, create_tables, db, is_postgres
+    import migrations
+    from models import ALL_MODELS, db, is_postgres
     from models.customer import Customer, User
     from models.invoice import Invoice, InvoiceLine, Payment
     from models.product import Product
+    from models.summary import rebuild_summaries
 
     timings = {}
     started = time.perf_counter()
     postgres = is_postgres()
 
-    db.drop_tables(ALL_MODELS, safe=True, **({"cascade": True} if postgres else {}))
+    for name in ("invoice_summary_insert", "invoice_summary_update", "invoice_summary_delete"):
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}" + (" ON invoice" if postgres else ""))
     for model in ALL_MODELS:
-        model._schema.create_table(safe=True)  # no secondary indexes yet
+        model._schema.drop_indexes(safe=True)  # the model-declared secondary indexes, built again below
 
     def phase(name, since):
         now = time.perf_counter()
@@ -347,13 +351,12 @@ def generate(plan: Plan, *, log=print) -> dict:
             table = model._meta.table_name
             db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                            f"GREATEST((SELECT MAX(id) FROM \"{table}\"), 1))")
-    create_tables()  # the secondary indexes, and anything else the models create with their tables
+    for model in ALL_MODELS:
+        model._schema.create_indexes(safe=True)
+    for statement in migrations.statements("invoice_summary", db):
+        db.execute_sql(statement)
     now = phase("indexes", now)
-    from models import invoice as invoice_module
-
-    rebuild = getattr(invoice_module, "rebuild_summaries", None)
-    if rebuild:
-        rebuild()
+    rebuild_summaries()
     # PostgreSQL: VACUUM also marks the freshly written pages all-visible, so index-only scans stay index-only.
     db.execute_sql("VACUUM ANALYZE" if postgres else "ANALYZE")
     phase("summaries + analyze", now)

@@ -15,27 +15,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
-from . import BaseModel, db, is_postgres, lock_rows, write_transaction
+from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
 from .customer import User
-from .invoice import Invoice, utcnow
+from .invoice import Invoice
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
 from .product import Product
-from .prepared import Slot, prepared
+from .refusal import Refusal
 
 INVOICES, PRODUCTS = "invoices", "products"
 MAX_QUANTITY = Decimal("9999")
 
 
-class CartError(Exception):
-    """A cart change the rules refuse. `message` is meant for the user (already translated)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class CartError(Refusal):
+    """A cart change the rules refuse; nothing was changed (the sentence: i18n/refusals.py)."""
 
 
 @dataclass(frozen=True)
@@ -70,52 +64,43 @@ def default_amount(invoice: Invoice, on: date | None = None) -> Decimal:
     return offer.pay_amount if offer is not None else invoice.balance
 
 
-def _money(amount: Decimal, currency: str | None) -> str:
-    """An amount as the pages show it (the `money` filter), for messages."""
-    if not currency:
-        return f"{amount:.2f}"
-    from views.context import money
-
-    return money(amount, currency)
-
-
 def parse_amount(text, balance: Decimal, currency: str | None = None) -> Decimal:
     """A user-typed amount to pay, checked against `balance`. Raises CartError with the reason."""
     if text is None or (isinstance(text, str) and not text.strip()):
-        raise CartError(_("Enter the amount to pay."), "amount")
+        raise CartError("amount_missing", "amount")
     if isinstance(text, str) and len(text) > 40:
-        raise CartError(_("Enter a number, for example 1250.00."), "amount")
+        raise CartError("amount_not_number", "amount")
     try:
         value = parse_decimal(text, places=None)
     except AmountError as error:
         if "large" in str(error):
-            raise CartError(_("Enter at most the balance, %(balance)s.", balance=_money(balance, currency)), "amount") from None
-        raise CartError(_("Enter a number, for example 1250.00."), "amount") from None
+            raise CartError("amount_over_balance", "amount", balance=balance, currency=currency) from None
+        raise CartError("amount_not_number", "amount") from None
     if value.as_tuple().exponent < -2:
-        raise CartError(_("Use at most 2 decimals."), "amount")
+        raise CartError("amount_decimals", "amount")
     if value <= ZERO:
-        raise CartError(_("Enter an amount greater than zero."), "amount")
+        raise CartError("amount_not_positive", "amount")
     if value > balance:
-        raise CartError(_("Enter at most the balance, %(balance)s.", balance=_money(balance, currency)), "amount")
+        raise CartError("amount_over_balance", "amount", balance=balance, currency=currency)
     return round_money(value)
 
 
 def parse_quantity(text) -> Decimal:
     if text is None or (isinstance(text, str) and not text.strip()):
-        raise CartError(_("Enter a quantity."), "quantity")
+        raise CartError("quantity_missing", "quantity")
     try:
         value = parse_decimal(text if isinstance(text, str) else str(text), places=0)
     except AmountError:
-        raise CartError(_("Enter a whole number from 1 to 9999."), "quantity") from None
+        raise CartError("quantity_range", "quantity") from None
     if value < 1 or value > MAX_QUANTITY:
-        raise CartError(_("Enter a whole number from 1 to 9999."), "quantity")
+        raise CartError("quantity_range", "quantity")
     return value
 
 
 class Cart(BaseModel):
     user = ForeignKeyField(User, unique=True, backref="carts", on_delete="CASCADE")
     version = IntegerField(default=0)
-    updated_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=clock.utcnow)
 
     # Loading ------------------------------------------------------------------------
     @classmethod
@@ -140,9 +125,8 @@ class Cart(BaseModel):
     def contents_for(cls, user: User) -> tuple[int, frozenset]:
         """How many lines the user's cart has and which invoices are in it, in one query. User.for_login
         reads the same columns with the user; this reads them again after the cart changed."""
-        query = prepared("cart-contents", lambda: (
-            User.select(*cls.contents_columns(User.id)).where(User.id == Slot("user"))))
-        return cls.contents_from(*query.one(user=user.id))
+        row = User.select(*cls.contents_columns(User.id)).where(User.id == user.id).tuples().first()
+        return cls.contents_from(*row) if row else (0, frozenset())
 
     @staticmethod
     def contents_columns(user_id) -> list:
@@ -215,7 +199,7 @@ class Cart(BaseModel):
 
     def _bump(self) -> None:
         self.version += 1
-        self.updated_at = utcnow()
+        self.updated_at = clock.utcnow()
         Cart.update(version=Cart.version + 1, updated_at=self.updated_at).where(Cart.id == self.id).execute()
         self._changed()
 
@@ -231,17 +215,12 @@ class Cart(BaseModel):
                 if line.invoice_id == invoice.id:
                     return line
             if self.kind == PRODUCTS:
-                raise CartError(_("Your cart holds products to order. A cart holds invoices or products, never "
-                                  "both: check out or empty the cart first, then pay invoice %(number)s.",
-                                  number=invoice.number))
+                raise CartError("invoice_cart_has_products", number=invoice.number)
             if invoice.balance <= ZERO:
-                raise CartError(_("Invoice %(number)s is paid in full; there is nothing left to pay.",
-                                  number=invoice.number))
+                raise CartError("invoice_paid", number=invoice.number)
             if self.currency and self.currency != invoice.currency:
-                raise CartError(_("Your cart holds invoices in %(currency)s, and invoices paid together share one "
-                                  "currency. Pay those first or remove them, then add invoice %(number)s "
-                                  "(%(other)s).", currency=self.currency, number=invoice.number,
-                                  other=invoice.currency))
+                raise CartError("invoice_other_currency", currency=self.currency, number=invoice.number,
+                                other=invoice.currency)
             line = CartLine.create(cart=self.id, invoice=invoice.id, amount=default_amount(invoice, on))
             self._bump()
         return line
@@ -250,21 +229,19 @@ class Cart(BaseModel):
         """Add `quantity` of a product (added to the line already there, if any)."""
         quantity = parse_quantity(quantity)
         if not product.active:
-            raise CartError(_("%(name)s is no longer sold.", name=product.name))
+            raise CartError("product_inactive", name=product.name)
         with write_transaction():
             self._lock()
             if self.kind == INVOICES:
-                raise CartError(_("Your cart holds invoices to pay. A cart holds invoices or products, never "
-                                  "both: check out or empty the cart first, then add %(name)s.", name=product.name))
+                raise CartError("product_cart_has_invoices", name=product.name)
             if self.currency and self.currency != product.currency:
-                raise CartError(_("Your cart holds products priced in %(currency)s, and one order has one "
-                                  "currency. %(name)s is priced in %(other)s.", currency=self.currency,
-                                  name=product.name, other=product.currency))
+                raise CartError("product_other_currency", currency=self.currency, name=product.name,
+                                other=product.currency)
             existing = next((line for line in self.lines() if line.product_id == product.id), None)
             if existing is not None:
                 quantity = existing.quantity + quantity
                 if quantity > MAX_QUANTITY:
-                    raise CartError(_("Enter a whole number from 1 to 9999."), "quantity")
+                    raise CartError("quantity_range", "quantity")
                 existing.quantity = quantity
                 existing.amount = round_money(quantity * product.price)
                 existing.save(only=[CartLine.quantity, CartLine.amount])
@@ -294,7 +271,7 @@ class Cart(BaseModel):
         return self.line(line.id)
 
     def set_amounts(self, texts: dict, on: date | None = None) -> dict:
-        """Set several amounts at once, all or nothing: {line id: text}. Returns {line id: message} when wrong."""
+        """Set several amounts at once, all or nothing: {line id: text}. Returns {line id: CartError} when wrong."""
         errors, parsed = {}, {}
         for line in self.invoice_lines():
             if line.id not in texts:
@@ -303,7 +280,7 @@ class Cart(BaseModel):
                 amount = parse_amount(texts[line.id], line.invoice.balance, line.invoice.currency)
                 parsed[line.id] = allocate(line.invoice, amount, on).charge
             except CartError as error:
-                errors[line.id] = error.message
+                errors[line.id] = error
         if errors:
             return errors
         changed = {line_id: amount for line_id, amount in parsed.items() if self.line(line_id).amount != amount}
@@ -342,16 +319,15 @@ class Cart(BaseModel):
 
     # Reading for the cart page and checkout --------------------------------------------------
     def problems(self, on: date | None = None) -> dict:
-        """{line id: message} for invoice lines whose stored amount no longer fits (the balance changed)."""
+        """{line id: CartError} for invoice lines whose stored amount no longer fits (the balance changed)."""
         found = {}
         for line in self.invoice_lines():
             invoice = line.invoice
             if invoice.balance <= ZERO:
-                found[line.id] = _("Invoice %(number)s has been paid in full meanwhile. Remove it from the cart.",
-                                   number=invoice.number)
+                found[line.id] = CartError("line_paid_meanwhile", "amount", number=invoice.number)
             elif line.amount is None or line.amount <= ZERO or line.amount > invoice.balance:
-                found[line.id] = _("The balance of %(number)s is now %(balance)s. Enter a new amount.",
-                                   number=invoice.number, balance=_money(invoice.balance, invoice.currency))
+                found[line.id] = CartError("line_balance_changed", "amount", number=invoice.number,
+                                           balance=invoice.balance, currency=invoice.currency)
         return found
 
 
@@ -361,7 +337,7 @@ class CartLine(BaseModel):
     product = ForeignKeyField(Product, null=True, on_delete="CASCADE")
     quantity = DecimalField(max_digits=12, decimal_places=2, null=True)
     amount = MoneyField(null=True)  # the amount to pay (invoices) or quantity x price (products)
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=clock.utcnow)
 
     class Meta:
         indexes = (

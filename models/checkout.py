@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from . import BaseModel, lock_rows, write_transaction
-from .cart import INVOICES, PRODUCTS, Cart, CartLine, _money
+from . import BaseModel, clock, lock_rows, write_transaction
+from .cart import INVOICES, PRODUCTS, Cart, CartLine
 from .customer import User
-from .invoice import Invoice, Payment, utcnow
+from .invoice import Invoice, Payment
 from .money import ZERO, MoneyField
+from .refusal import Refusal
 
 CARD, ON_ACCOUNT = "card", "on_account"
 # The payment methods that may pay invoices. "On account" (customer credit) never may.
@@ -37,13 +37,8 @@ INVOICE_METHODS = (CARD,)
 PENDING, PAID, DECLINED, REFUSED, CANCELLED = "pending", "paid", "declined", "refused", "cancelled"
 
 
-class CheckoutError(Exception):
-    """A checkout the rules refuse; nothing was recorded. `message` is for the user."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class CheckoutError(Refusal):
+    """A checkout the rules refuse; nothing was recorded (the sentence: i18n/refusals.py)."""
 
 
 class Checkout(BaseModel):
@@ -58,7 +53,7 @@ class Checkout(BaseModel):
     reason = CharField(max_length=200, default="")  # why it was refused (a code and the invoice number)
     gateway = CharField(max_length=20, default="")
     gateway_reference = CharField(max_length=100, null=True, index=True)
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=clock.utcnow)
     completed_at = DateTimeField(null=True)
 
 
@@ -72,10 +67,9 @@ class CheckoutLine(BaseModel):
 def check_method(method: str) -> None:
     """Only the methods that may pay invoices; "on account" is refused by name."""
     if method == ON_ACCOUNT:
-        raise CheckoutError("on_account", _("Invoices cannot be paid on account: customer credit is for ordering "
-                                            "goods, not for paying invoices. Pay by card."))
+        raise CheckoutError("on_account")
     if method not in INVOICE_METHODS:
-        raise CheckoutError("method", _("Choose a payment method."))
+        raise CheckoutError("no_method")
 
 
 def _discount_for(invoice: Invoice, amount: Decimal, on: date | None) -> Decimal | None:
@@ -92,11 +86,9 @@ def _discount_for(invoice: Invoice, amount: Decimal, on: date | None) -> Decimal
 
 def _balance_changed(invoice: Invoice) -> CheckoutError:
     if invoice.balance <= ZERO:
-        return CheckoutError("balance", _("Invoice %(number)s has just been paid in full by someone else. Nothing "
-                                          "was charged; remove it from the cart.", number=invoice.number))
-    return CheckoutError("balance", _("The balance of invoice %(number)s has just changed to %(balance)s, so that "
-                                      "amount no longer fits. Nothing was charged; check the amount in the cart.",
-                                      number=invoice.number, balance=_money(invoice.balance, invoice.currency)))
+        return CheckoutError("balance_paid", number=invoice.number)
+    return CheckoutError("balance_changed", number=invoice.number, balance=invoice.balance,
+                         currency=invoice.currency)
 
 
 def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checkout:
@@ -105,16 +97,15 @@ def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checko
     with write_transaction():
         cart._lock()
         if cart.kind == PRODUCTS:
-            raise CheckoutError("products", _("Your cart holds products: order them with Place order."))
+            raise CheckoutError("product_cart")
         if cart.kind != INVOICES:
-            raise CheckoutError("empty", _("Your cart has no invoices to pay."))
+            raise CheckoutError("no_invoices")
         lines = cart.invoice_lines()
         planned = []
         for line in lines:
             invoice = line.invoice
             if not invoice.is_visible_to(user):
-                raise CheckoutError("gone", _("Invoice %(number)s can no longer be paid here. Remove it from the "
-                                              "cart.", number=invoice.number))
+                raise CheckoutError("invoice_gone", number=invoice.number)
             discount = _discount_for(invoice, line.amount or ZERO, on)
             if discount is None:
                 raise _balance_changed(invoice)
@@ -141,7 +132,7 @@ class Outcome:
 
 
 def _refuse(checkout: Checkout, error: CheckoutError) -> Outcome:
-    checkout.status, checkout.reason, checkout.completed_at = REFUSED, error.code, utcnow()
+    checkout.status, checkout.reason, checkout.completed_at = REFUSED, error.code, clock.utcnow()
     checkout.save(only=[Checkout.status, Checkout.reason, Checkout.completed_at])
     return Outcome(checkout, REFUSED, error=error)
 
@@ -153,15 +144,14 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
     checkout that is not the user's, CheckoutError when the result is not trustworthy.
     """
     if not result.signature_ok or result.reference != reference:
-        raise CheckoutError("signature", _("The payment result could not be verified, so nothing was recorded."))
+        raise CheckoutError("unverified_result")
     with write_transaction():
         checkout = lock_rows(Checkout.select().where(Checkout.reference == reference,
                                                      Checkout.user == user.id)).get()
         if checkout.status in (PAID, REFUSED):
             return Outcome(checkout, checkout.status, replay=True)
         if result.amount != checkout.total or result.currency != checkout.currency:
-            return _refuse(checkout, CheckoutError("amount", _("The payment did not match the checkout total, so "
-                                                               "nothing was recorded and you were not charged.")))
+            return _refuse(checkout, CheckoutError("total_mismatch"))
         if not result.approved:
             checkout.status = DECLINED
             checkout.save(only=[Checkout.status])
@@ -170,9 +160,7 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         if checkout.cart_id:
             cart = lock_rows(Cart.select().where(Cart.id == checkout.cart_id)).first()
         if cart is None or cart.version != checkout.cart_version:
-            return _refuse(checkout, CheckoutError("cart", _("Your cart changed after this payment was started, so "
-                                                             "it was not recorded and you were not charged. Check "
-                                                             "the cart and pay again.")))
+            return _refuse(checkout, CheckoutError("cart_changed_after_start"))
         lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
         invoices = {invoice.id: invoice for invoice in lock_rows(
             Invoice.select().where(Invoice.id.in_([line.invoice_id for line in lines])).order_by(Invoice.id))}
@@ -187,15 +175,15 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
                 line.discount = discount
                 changed.append(line)
             payments.append(dict(invoice=invoice.id, amount=line.amount, discount=discount, method=checkout.method,
-                                 gateway_reference=result.gateway_reference, user=user.id, created_at=utcnow()))
+                                 gateway_reference=result.gateway_reference, user=user.id, created_at=clock.utcnow()))
         Payment.insert_many(payments).execute()
         for invoice in invoices.values():
             invoice.save(only=[Invoice.balance, Invoice.status])
         for line in changed:
             line.save(only=[CheckoutLine.discount])
         CartLine.delete().where(CartLine.cart == cart.id).execute()
-        Cart.update(version=Cart.version + 1, updated_at=utcnow()).where(Cart.id == cart.id).execute()
-        checkout.status, checkout.completed_at = PAID, utcnow()
+        Cart.update(version=Cart.version + 1, updated_at=clock.utcnow()).where(Cart.id == cart.id).execute()
+        checkout.status, checkout.completed_at = PAID, clock.utcnow()
         checkout.gateway, checkout.gateway_reference = gateway, result.gateway_reference
         checkout.save(only=[Checkout.status, Checkout.completed_at, Checkout.gateway, Checkout.gateway_reference])
     return Outcome(checkout, PAID)

@@ -78,15 +78,12 @@ class User(UserMixin, BaseModel):
 
     @classmethod
     def for_login(cls, user_id):
-        """Load a signed-in user with their customer, its invoice account and what is in their cart, in one query.
+        """A signed-in user with their customer, its invoice account and what is in their cart, in one query.
 
-        Every request runs it, so the query is built once and the three objects are made from
-        its row directly (models/prepared.py): Peewee's own building cost ten times the query.
-        Every page's header shows the cart's count and every Pay invoice button asks whether its
-        invoice is in the cart: `user.cart_contents` is (lines in the cart, ids of its invoices).
+        Every request runs it: every page's header shows the cart's count and every Pay invoice button asks
+        whether its invoice is in the cart, so `user.cart_contents` is (lines in the cart, ids of its invoices).
         """
         from .cart import Cart
-        from .prepared import Slot, load, prepared, revive
 
         try:
             user_id = int(user_id)
@@ -94,37 +91,16 @@ class User(UserMixin, BaseModel):
             return None
         if not -(2**63) <= user_id < 2**63:
             return None
-
-        def build():
-            Org = Customer.alias()
-            return (cls.select(cls, Customer, Org, *Cart.contents_columns(cls.id))
-                    .join(Customer, on=(cls.customer == Customer.id))
-                    .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
-                    .where(cls.id == Slot("id")))
-
-        row = prepared("user-for-login", build).one(id=user_id)
-        if row is None:
+        Org = Customer.alias()
+        lines, invoices = Cart.contents_columns(cls.id)
+        user = (cls.select(cls, Customer, Org, lines.alias("cart_lines"), invoices.alias("cart_invoices"))
+                .join(Customer, on=(cls.customer == Customer.id))
+                .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
+                .where(cls.id == user_id)
+                .first())
+        if user is None:
             return None
-        *row, cart_lines, cart_invoices = row
-        row = tuple(row)
-        # The same row comes back request after request: its fields are converted once per worker.
-        known = _SIGNED_IN.get(row)
-        if known is None:
-            user_fields, customer_fields = len(cls._meta.sorted_fields), len(Customer._meta.sorted_fields)
-            org_start = user_fields + customer_fields
-            known = (load(cls, row).__data__, load(Customer, row, user_fields).__data__,
-                     load(Customer, row, org_start).__data__ if row[org_start] is not None else None)
-            if len(_SIGNED_IN) >= 2048:
-                _SIGNED_IN.pop(next(iter(_SIGNED_IN)))
-            _SIGNED_IN[row] = known
-        user, customer = revive(cls, known[0]), revive(Customer, known[1])
-        if known[2] is not None:
-            customer.invoice_account = revive(Customer, known[2])
-        user.customer = customer
-        user.cart_contents = Cart.contents_from(cart_lines, cart_invoices)
-        user._dirty.clear()
-        customer._dirty.clear()
+        if user.customer.invoice_account_id is None:
+            user.customer.invoice_account = None
+        user.cart_contents = Cart.contents_from(user.cart_lines, user.cart_invoices)
         return user
-
-
-_SIGNED_IN: dict = {}  # User.for_login: raw row -> the converted fields of its user, customer and organization

@@ -26,11 +26,13 @@ from peewee import (
     fn,
 )
 
-from . import BaseModel, lock_rows, write_transaction
+from . import BaseModel, clock, lock_rows, write_transaction
 from .customer import Customer, User
-from .invoice import PAID, Invoice, InvoiceLine, Payment, PricedLine, today, utcnow
+from .invoice import PAID, Invoice, InvoiceLine, Payment
+from .invoice import PricedLine
 from .money import ZERO, MoneyField, cents_to_money, round_money
 from .product import Product
+from .refusal import Refusal
 
 ON_ACCOUNT, CARD = "on_account", "card"
 METHODS = (ON_ACCOUNT, CARD)
@@ -53,16 +55,8 @@ def tax_percent_for(product) -> Decimal:
     return VAT_PERCENT.get(product.currency, DEFAULT_VAT_PERCENT)
 
 
-class OrderRefused(Exception):
-    """An order that cannot be placed. `code` says why; `params` hold what the message shows.
-
-    Nothing has been recorded when this is raised. Views turn it into a sentence
-    (views/orders.py: refusal_message) so the model stays free of formatting.
-    """
-
-    def __init__(self, code: str, **params):
-        self.code, self.params = code, params
-        super().__init__(f"{code}: {params}")
+class OrderRefused(Refusal):
+    """An order that cannot be placed; nothing has been recorded (the sentence: i18n/refusals.py)."""
 
 
 class SalesOrder(BaseModel):
@@ -81,7 +75,7 @@ class SalesOrder(BaseModel):
     total = MoneyField(default=ZERO)
     gateway_reference = CharField(max_length=100, null=True)
     invoice = ForeignKeyField(Invoice, null=True, backref="sales_orders", on_delete="SET NULL")
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=clock.utcnow)
     invoiced_at = DateTimeField(null=True)
 
     class Meta:
@@ -203,7 +197,7 @@ def billing_for(customer: Customer) -> Billing:
 
 # Placing an order ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class PricedLine:
+class PricedCartLine:
     product: Product
     quantity: Decimal
     unit_price: Decimal
@@ -212,7 +206,7 @@ class PricedLine:
     tax: Decimal
 
 
-def _priced_lines(cart, fresh: bool = True) -> list[PricedLine]:
+def _priced_lines(cart, fresh: bool = True) -> list[PricedCartLine]:
     """The cart's product lines at today's prices, read under the cart's lock; refuses what cannot be ordered.
 
     `Cart` caches its lines; `_lock()` row-locks the cart and re-reads them, so a second
@@ -231,7 +225,7 @@ def _priced_lines(cart, fresh: bool = True) -> list[PricedLine]:
             raise OrderRefused("bad_quantity", name=product.name)
         tax_percent = tax_percent_for(product)
         amount, tax = InvoiceLine.compute(quantity, product.price, tax_percent)
-        lines.append(PricedLine(product, quantity, product.price, tax_percent, amount, tax))
+        lines.append(PricedCartLine(product, quantity, product.price, tax_percent, amount, tax))
     return lines
 
 
@@ -349,7 +343,7 @@ def invoice_number_for(order: SalesOrder) -> str:
 
 def invoice_order(order_id: int, on: date | None = None) -> InvoicedOrder | None:
     """Invoice one open order; None when it is not open (any more). One transaction per order."""
-    on = on or today()
+    on = on or clock.today()
     with write_transaction():
         order = lock_rows(SalesOrder.select().where(SalesOrder.id == order_id, SalesOrder.status == OPEN)).first()
         if order is None:
@@ -373,7 +367,7 @@ def invoice_order(order_id: int, on: date | None = None) -> InvoicedOrder | None
         if paid > ZERO:
             Payment.create(invoice=invoice.id, amount=paid, method=Payment.METHOD_CARD,
                            gateway_reference=order.gateway_reference, user=order.placed_by_id)
-        order.status, order.invoice, order.invoiced_at = INVOICED, invoice.id, utcnow()
+        order.status, order.invoice, order.invoiced_at = INVOICED, invoice.id, clock.utcnow()
         order.save(only=[SalesOrder.status, SalesOrder.invoice, SalesOrder.invoiced_at])
     return InvoicedOrder(order, invoice)
 

@@ -12,18 +12,15 @@ whether the mail went out) but marked Failed with that reason, so the user can a
 """
 from __future__ import annotations
 
-import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from . import BaseModel, lock_rows, write_transaction
+from . import BaseModel, clock, lock_rows, write_transaction
 from .customer import User
-from .invoice import Invoice, utcnow
+from .invoice import Invoice
 
-log = logging.getLogger(__name__)
 
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 STATUSES = (PENDING, COMPLETED, FAILED)
@@ -44,14 +41,14 @@ class B2BRequest(BaseModel):
     invoice = ForeignKeyField(Invoice, backref="b2b_requests", on_delete="CASCADE")
     user = ForeignKeyField(User, backref="b2b_requests", on_delete="CASCADE")
     email = CharField(max_length=254)  # where the copy goes: the user's address when asked
-    requested_at = DateTimeField(default=utcnow)
+    requested_at = DateTimeField(default=clock.utcnow)
     status = CharField(max_length=10, default=PENDING)
     attempts = IntegerField(default=0)
     # Why the last attempt failed: `error_kind` picks the sentence My account shows (translated),
     # `last_error` holds the technical detail (the mail server's answer).
     error_kind = CharField(max_length=20, null=True)
     last_error = TextField(null=True)
-    next_attempt_at = DateTimeField(default=utcnow)
+    next_attempt_at = DateTimeField(default=clock.utcnow)
     completed_at = DateTimeField(null=True)  # when it was sent, or when it was given up
     claim_token = CharField(max_length=32, null=True)
     claimed_until = DateTimeField(null=True)
@@ -110,23 +107,10 @@ class B2BRequest(BaseModel):
         )
 
 
-# The job ----------------------------------------------------------------------------------------
+# The job's steps (services/request_job.py runs them) -------------------------------------------------
 
 
-@dataclass
-class JobResult:
-    sent: int = 0
-    failed: int = 0
-    retrying: int = 0  # failed this run, will be tried again
-    skipped: int = 0  # claimed by another worker first
-    pending: int = 0  # still pending after the run (waiting for a retry or for the next run)
-
-    def __str__(self):
-        return (f"Sent {self.sent}, failed {self.failed}, still pending {self.pending}"
-                f" ({self.retrying} to retry later).")
-
-
-def _claim(request_id: int, now: datetime) -> str | None:
+def claim(request_id: int, now: datetime) -> str | None:
     """Take the request for this worker; None when another worker has it or it is not due."""
     token = uuid.uuid4().hex
     with write_transaction():
@@ -144,7 +128,7 @@ def _claim(request_id: int, now: datetime) -> str | None:
     return token if claimed == 1 else None
 
 
-def _finish(request_id: int, token: str, **changes) -> None:
+def finish(request_id: int, token: str, **changes) -> None:
     """Record the outcome and release the claim, only if the claim is still ours."""
     with write_transaction():
         B2BRequest.update(claim_token=None, claimed_until=None, **changes).where(
@@ -152,12 +136,7 @@ def _finish(request_id: int, token: str, **changes) -> None:
         ).execute()
 
 
-def _short(reason: str) -> str:
-    reason = " ".join(str(reason).split())
-    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
-
-
-def _expire_dead_claims(now: datetime) -> int:
+def expire_dead_claims(now: datetime) -> int:
     """Requests whose worker died mid-send: the outcome is unknown, so they are not sent again."""
     with write_transaction():
         return (
@@ -171,79 +150,22 @@ def _expire_dead_claims(now: datetime) -> int:
         )
 
 
-def _visible_invoice(request: B2BRequest) -> Invoice | None:
+def due_request_ids(now: datetime, limit: int) -> list[int]:
+    """Pending requests whose next attempt is due and that no worker holds, oldest first."""
+    return [row.id for row in B2BRequest.select(B2BRequest.id)
+            .where(B2BRequest.status == PENDING, B2BRequest.next_attempt_at <= now, B2BRequest.claim_token.is_null())
+            .order_by(B2BRequest.requested_at, B2BRequest.id)
+            .limit(limit)]
+
+
+def pending_count() -> int:
+    return B2BRequest.select().where(B2BRequest.status == PENDING).count()
+
+
+def visible_invoice(request: B2BRequest) -> Invoice | None:
     """The request's invoice if its requester may still see it (the same rule as every page)."""
     user = User.for_login(request.user_id)
     if user is None:
         return None
     request.user = user
     return Invoice.visible_to(user).where(Invoice.id == request.invoice_id).first()
-
-
-def _deliver_one(request_id: int, mailer, now: datetime, result: JobResult) -> None:
-    from services.mail import MailError, compose_invoice_copy
-
-    token = _claim(request_id, now)
-    if token is None:
-        result.skipped += 1
-        return
-    request = B2BRequest.get_by_id(request_id)
-    invoice = _visible_invoice(request)
-    if invoice is None:
-        _finish(request_id, token, status=FAILED, completed_at=now, error_kind=NO_ACCESS,
-                last_error="invoice not visible to the requester")
-        result.failed += 1
-        return
-    try:
-        message = compose_invoice_copy(request, invoice)
-        mailer.send(message)
-    except MailError as error:
-        permanent, reason = error.permanent, error.reason
-    except Exception as error:  # noqa: BLE001 - a broken PDF or template must not stop the other requests
-        log.exception("B2B request %s: could not build or send the email", request_id)
-        permanent, reason = False, f"could not prepare the email ({type(error).__name__})"
-    else:
-        _finish(request_id, token, status=COMPLETED, completed_at=utcnow(), error_kind=None, last_error=None)
-        result.sent += 1
-        return
-    if permanent:
-        _finish(request_id, token, status=FAILED, completed_at=now, error_kind=REFUSED, last_error=_short(reason))
-        result.failed += 1
-    elif request.attempts >= MAX_ATTEMPTS:
-        _finish(request_id, token, status=FAILED, completed_at=now, error_kind=GAVE_UP, last_error=_short(reason))
-        result.failed += 1
-    else:
-        _finish(request_id, token, error_kind=TEMPORARY, last_error=_short(reason),
-                next_attempt_at=now + BACKOFF[min(request.attempts, len(BACKOFF)) - 1])
-        result.retrying += 1
-
-
-def process_pending_requests(mailer=None, now: datetime | None = None, limit: int = 500) -> JobResult:
-    """Send the email of every due pending request; the back-office job (CLI and worker).
-
-    Runs inside an app context (templates, mail settings). `mailer` defaults to the
-    configured one (SMTP, or .eml files in MAIL_OUTBOX); `now` is for tests.
-    """
-    from services.mail import Mailer
-
-    now = now or utcnow()
-    result = JobResult()
-    result.failed += _expire_dead_claims(now)
-    due = [
-        row.id
-        for row in B2BRequest.select(B2BRequest.id)
-        .where(B2BRequest.status == PENDING, B2BRequest.next_attempt_at <= now, B2BRequest.claim_token.is_null())
-        .order_by(B2BRequest.requested_at, B2BRequest.id)
-        .limit(limit)
-    ]
-    if due:
-        own_mailer = mailer is None
-        mailer = mailer or Mailer.from_config()
-        try:
-            for request_id in due:
-                _deliver_one(request_id, mailer, now, result)
-        finally:
-            if own_mailer:
-                mailer.close()
-    result.pending = B2BRequest.select().where(B2BRequest.status == PENDING).count()
-    return result

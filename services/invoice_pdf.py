@@ -17,10 +17,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from i18n import labels
+from i18n.formatting import day, locale_name, money, percent, quantity
+from models import clock
 from models.customer import Customer
-from models.invoice import PAID, PARTIAL, Invoice, InvoiceLine, Payment, today
+from models.invoice import Invoice, InvoiceLine, Payment
 from models.money import ZERO
-from views.context import day, money, percent, quantity
 
 FONT_DIRS = (
     Path(__file__).resolve().parent.parent / "static" / "fonts",
@@ -72,22 +74,6 @@ class InvoiceDocument:
         return sum((p.discount for p in self.payments), ZERO)
 
 
-def status_text(invoice: Invoice) -> str:
-    if invoice.status == PAID:
-        return _("Paid")
-    if invoice.status == PARTIAL:
-        return _("Partially paid")
-    return _("Unpaid")
-
-
-def method_text(method: str) -> str:
-    return {"card": _("Card"), "imported": _("Paid before")}.get(method, method)
-
-
-def quantity_text(value: Decimal) -> str:
-    return quantity(value)
-
-
 class _InvoicePDF(FPDF):
     footer_text = ""
 
@@ -113,7 +99,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     pdf.set_title(_("Invoice %(number)s", number=invoice.number))
     pdf.set_author(seller_name)
     pdf.set_creator("Settle")
-    pdf.set_lang(str(_locale()))
+    pdf.set_lang(locale_name())
     pdf.footer_text = f"{seller_name} · {_('Invoice %(number)s', number=invoice.number)}"
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=20)
@@ -138,7 +124,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     pdf.cell(half, 6, invoice.number, align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(half, 5, status_text(invoice), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(half, 5, labels.invoice_status(invoice.status), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(after_seller, pdf.get_y()) + 6)
     _rule(pdf)
 
@@ -198,7 +184,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
             row = table.row()
             row.cell(line.item or "")
             row.cell(line.description)
-            row.cell(quantity_text(line.quantity))
+            row.cell(quantity(line.quantity))
             row.cell(money(line.unit_price, currency))
             row.cell(money(line.amount, currency))
             row.cell(f"{money(line.tax, currency)}\n({percent(line.tax_percent)})")
@@ -230,14 +216,14 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
             for payment in document.payments:
                 row = table.row()
                 row.cell(day(payment.created_at.date()))
-                row.cell(method_text(payment.method))
+                row.cell(labels.payment_method(payment.method))
                 row.cell(payment.gateway_reference or "")
                 row.cell(money(payment.amount, currency))
                 row.cell(money(payment.discount, currency))
     else:
         pdf.cell(width, 6, _("No payments yet."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
-    paid = [(_("Paid"), money(invoice.total - invoice.balance - document.discounts, currency), False)]
+    paid = [(labels.amount_paid_heading(), money(invoice.total - invoice.balance - document.discounts, currency), False)]
     if document.discounts:
         paid.append((_("Cash discount"), money(document.discounts, currency), False))
     paid.append((_("Balance due"), money(invoice.balance, currency), True))
@@ -253,18 +239,12 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     pdf.set_font(FONT, size=8)
     pdf.set_text_color(*MUTED)
     pdf.ln(2)
-    pdf.cell(width, 5, _("Printed %(date)s", date=day(today())))
+    pdf.cell(width, 5, _("Printed %(date)s", date=day(clock.today())))
     return bytes(pdf.output())
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     return render_invoice_pdf(InvoiceDocument.load(invoice))
-
-
-def _locale():
-    from flask_babel import get_locale
-
-    return get_locale() or "en"
 
 
 def _rule(pdf: FPDF) -> None:

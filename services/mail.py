@@ -164,7 +164,8 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
 
     Written in the requester's language. `invoice` is the one the requester may see.
     """
-    from services.invoice_pdf import InvoiceDocument, render_invoice_pdf, status_text
+    from i18n import labels
+    from services.invoice_pdf import InvoiceDocument, render_invoice_pdf
 
     config = current_app.config
     sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
@@ -175,7 +176,7 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
         pdf = render_invoice_pdf(document)
         seller = config.get("SELLER_NAME") or "Settle"
         context = dict(request=request, user=user, invoice=invoice, document=document, seller=seller,
-                       status=status_text(invoice))
+                       status=labels.invoice_status(invoice.status))
         subject = _("Invoice %(number)s from %(seller)s", number=invoice.number, seller=seller)
         text = render_template("requests/email.txt", **context)
         html = render_template("requests/email.html", subject=subject, **context)

@@ -35,9 +35,9 @@
   // sent and the button has been replaced by the confirmation, to the confirmation's link.
   var dialogOpener = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("[data-opens-dialog]")) {
-      dialogOpener = form.querySelector("button") || form;
+    var opener = event.detail.elt;
+    if (opener && opener.matches && opener.matches("[data-opens-dialog]")) {
+      dialogOpener = opener;
     }
   });
   document.addEventListener("htmx:load", function (event) {

@@ -1,8 +1,10 @@
 """Fixtures: the app on SQLite and on PostgreSQL, a client with sign-in, a live server for browsers.
 
-Data-layer tests take the `app` fixture, which runs every test twice: on a fresh SQLite
-file and on a fresh PostgreSQL database created for this run (skipped, with the reason
-printed, only when no PostgreSQL server answers).
+Tests that depend on the database take `app` (or `db_app`), which runs each test twice: on a fresh SQLite
+file and on a fresh PostgreSQL database created for this run (skipped, with the reason printed, only when
+no PostgreSQL server answers). HTTP and page tests that touch nothing database-specific take `web_app`,
+which runs once, on SQLite. Either way the schema is made by the migrations (migrations/), once per run,
+and each test starts from empty tables.
 """
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ import socket
 import subprocess
 import sys
 import time
+import shutil
+import tempfile
 import uuid
+from datetime import date
 from pathlib import Path
 
+import jinja2
 import pytest
 
 # Hashing passwords with scrypt dominates a suite that signs in hundreds of times.
@@ -52,6 +58,7 @@ def postgres_server():
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    _migrate(f"{base}/{name}")
     yield f"{base}/{name}", None
     with admin.cursor() as cur:
         cur.execute(
@@ -59,6 +66,47 @@ def postgres_server():
             (name,))
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
+
+
+def _migrate(url: str) -> None:
+    """Bring the database at `url` to the latest migration (what `flask --app app init-db` does)."""
+    import migrations
+    from models import open_database
+
+    database = open_database(url)
+    database.connect()
+    try:
+        migrations.migrate(database)
+    finally:
+        database.close()
+        if hasattr(database, "close_all"):
+            database.close_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file at the latest migration, copied for each test."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+def reset_database(url: str, template: Path) -> None:
+    """Empty tables at the latest migration at `url`: a copy of the template (SQLite), or emptied (PostgreSQL)."""
+    if url.startswith("sqlite"):
+        path = Path(url.split(":///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(template, path)
+        return
+    from models import ALL_MODELS
+
+    connection = _pg_connect(url.rsplit("/", 1)[1])
+    connection.autocommit = True
+    tables = ", ".join(f'"{model._meta.table_name}"' for model in ALL_MODELS)
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -77,8 +125,9 @@ def sqlite_url(tmp_path):
 
 
 def make_app(database_url, tmp_path, **config):
+    """The app on a database at `database_url` whose tables are fresh and empty."""
     from app import create_app
-    from models import ALL_MODELS, create_tables, db
+    from models import db
 
     settings = {
         "TESTING": True,
@@ -89,13 +138,65 @@ def make_app(database_url, tmp_path, **config):
         "PAYMENT_GATEWAY": "test",
     }
     settings.update(config)
+    close_connections()
+    reset_database(database_url, _TEMPLATE["sqlite"])
     application = create_app(settings)
-    with application.app_context():
-        db.connect(reuse_if_open=True)
-        db.drop_tables(ALL_MODELS, safe=True, cascade=database_url.startswith("postgres"))
-        create_tables()
-        db.close()
+    # Every test makes its own app; Jinja's bytecode cache spares each of them compiling every template again.
+    application.jinja_env.bytecode_cache = _BYTECODE
     return application
+
+
+_BYTECODE = jinja2.FileSystemBytecodeCache(tempfile.mkdtemp(prefix="settle-jinja-"))
+
+
+def close_connections() -> None:
+    """Close every connection of the current app's database (a pool keeps them open otherwise)."""
+    from models import db
+
+    if db.obj is None:
+        return
+    if not db.is_closed():
+        db.close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+
+
+def empty_database(app) -> None:
+    """Back to empty tables at the latest migration, in the middle of a test."""
+    close_connections()
+    reset_database(app.config["DATABASE_URL"], _TEMPLATE["sqlite"])
+
+
+_TEMPLATE: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _schema_template(sqlite_template):
+    _TEMPLATE["sqlite"] = sqlite_template
+
+
+class Clock:
+    """The day the portal and the test agree on (models/clock.py); `set` moves it."""
+
+    def __init__(self):
+        self.today = date.today()
+
+    def set(self, day: date) -> None:
+        from models import clock
+
+        self.today = day
+        clock.set_today(day)
+
+
+@pytest.fixture
+def clock():
+    """Fixes the portal's day for the test (today, unless the test moves it with `clock.set(day)`)."""
+    from models import clock as portal_clock
+
+    fixed = Clock()
+    fixed.set(fixed.today)
+    yield fixed
+    portal_clock.set_today(None)
 
 
 @pytest.fixture
@@ -127,14 +228,14 @@ def db_conn(app):
 
 
 @pytest.fixture
-def world(app):
-    """The test world (tests/world.py) imported; returns the import summary."""
+def world(app, clock):
+    """The test world (tests/world.py) imported, dated from the test's day; returns the import summary."""
     from models import db
     from models.importer import import_data
     from tests.world import world_payload
 
     with db.connection_context():
-        return import_data(world_payload())
+        return import_data(world_payload(on=clock.today))
 
 
 @pytest.fixture

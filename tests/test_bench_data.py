@@ -12,7 +12,8 @@ PLAN = Plan(invoices=400, customers=RETAILERS + 20, today=date(2026, 11, 22))
 def snapshot():
     """Everything a user could notice, keyed by business keys (ids may differ between the two paths)."""
     from models.customer import Customer, User
-    from models.invoice import Invoice, InvoiceLine, InvoiceSummary, Payment
+    from models.invoice import Invoice, InvoiceLine, Payment
+    from models.summary import InvoiceSummary
     from models.product import Product
 
     accounts = {c.id: c.account for c in Customer.select()}
@@ -35,17 +36,16 @@ def snapshot():
 
 
 def test_bulk_data_equals_what_import_makes_of_it(app):
-    from models import ALL_MODELS, create_tables, db
-    from models.customer import Customer
+    from models import db
     from models.importer import import_data
+    from tests.conftest import empty_database
 
     with db.connection_context():
         result = generate(PLAN)
         assert result["invoices"] == PLAN.invoices and result["lines"] >= 2 * PLAN.invoices
         bulk = snapshot()
-        Customer.update(invoice_account=None).execute()  # SQLite checks the self-reference while dropping
-        db.drop_tables(ALL_MODELS, **({"cascade": True} if "postgres" in type(db.obj).__name__.lower() else {}))
-        create_tables()
+    empty_database(app)
+    with db.connection_context():
         summary = import_data(import_payload(PLAN))  # raises ImportProblem on anything invalid
         assert summary.invoices == PLAN.invoices and summary.customers == PLAN.customers
         imported = snapshot()

@@ -341,7 +341,7 @@ def test_recording_a_checkout_costs_few_queries(app, world, count_queries):
     from models.cart import Cart
     from models.checkout import complete, start
     from models.customer import User
-    from models.gateway import get_gateway
+    from services.gateway import get_gateway
     from models.invoice import Invoice
 
     measured = {}

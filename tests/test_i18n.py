@@ -389,7 +389,8 @@ def test_emails_and_pdfs_use_the_requesting_users_language(pages_app, tmp_path):
 
     from models import db
     from models.customer import User
-    from models.request import B2BRequest, process_pending_requests
+    from models.request import B2BRequest
+    from services.request_job import process_pending_requests
 
     outbox = tmp_path / "outbox-i18n"
     pages_app.config.update(MAIL_SERVER=None, MAIL_OUTBOX=str(outbox))
@@ -615,7 +616,7 @@ def test_ambiguous_or_wrong_amounts_are_refused(typed):
 def test_amounts_are_formatted_per_language(sqlite_app, language, amount, currency, expected):
     from flask_babel import force_locale
 
-    from views.context import money
+    from i18n.formatting import money
 
     with sqlite_app.test_request_context(), force_locale(language):
         assert money(Decimal(amount), currency) == expected
@@ -627,7 +628,7 @@ def test_amounts_are_formatted_per_language(sqlite_app, language, amount, curren
 def test_dates_are_formatted_per_language(sqlite_app, language, medium, short):
     from flask_babel import force_locale
 
-    from views.context import day
+    from i18n.formatting import day
 
     with sqlite_app.test_request_context(), force_locale(language):
         assert day(date(2026, 10, 1)) == medium
@@ -639,7 +640,7 @@ def test_amount_field_values_round_trip_in_each_language(sqlite_app, language, e
     from flask_babel import force_locale
 
     from models.money import parse_decimal
-    from views.context import plain_amount
+    from i18n.formatting import amount_for_input as plain_amount
 
     with sqlite_app.test_request_context(), force_locale(language):
         assert plain_amount(Decimal("1234.5")) == expected
@@ -649,7 +650,7 @@ def test_amount_field_values_round_trip_in_each_language(sqlite_app, language, e
 def test_invoice_page_shows_amounts_and_dates_in_the_language(pages_app):
     from flask_babel import force_locale
 
-    from views.context import day
+    from i18n.formatting import day
 
     client = signed_in(pages_app, "anna", "pl")
     page = client.get("/invoices/I-001").get_data(as_text=True)

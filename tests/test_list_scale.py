@@ -80,8 +80,9 @@ def totals_shown(client, status="all"):
 
 def expected_totals(user_email, status="all"):
     from models.customer import User
-    from models.invoice import PAID, Invoice, today
-    from views.context import money
+    from models.clock import today
+    from models.invoice import PAID, Invoice
+    from i18n.formatting import money
 
     user = User.for_login(User.get(User.email == user_email).id)
     query = Invoice.visible_to(user)

@@ -75,7 +75,7 @@ def request_copy(app, who, number):
 
 def run_job(app, **kwargs):
     from models import db
-    from models.request import process_pending_requests
+    from services.request_job import process_pending_requests
 
     with app.app_context(), db.connection_context():
         return process_pending_requests(**kwargs)
@@ -140,7 +140,7 @@ def test_one_message_per_request_with_details_and_the_pdf(mail_app):
 
 
 def test_server_down_then_up(mail_app):
-    from models.invoice import utcnow
+    from models.clock import utcnow
 
     app = mail_app
     request_id = request_copy(app, "kari", "D-001")
@@ -189,7 +189,7 @@ def test_two_job_runs_at_the_same_moment_send_each_request_once(mail_app):
                 db.connect(reuse_if_open=True)
                 try:
                     start.wait(timeout=10)
-                    from models.request import process_pending_requests
+                    from services.request_job import process_pending_requests
 
                     results.append(process_pending_requests())
                 finally:

@@ -34,7 +34,7 @@ def get_request(request_id):
 
 def run_job(app, **kwargs):
     from models import db
-    from models.request import process_pending_requests
+    from services.request_job import process_pending_requests
 
     with app.app_context(), db.connection_context():
         return process_pending_requests(**kwargs)
@@ -298,7 +298,7 @@ def test_job_from_the_command_line(world, client, auth, app, tmp_path):
 
 
 def test_failures_back_off_and_fail_after_five_attempts(world, client, auth, app):
-    from models.invoice import utcnow
+    from models.clock import utcnow
     from models.request import BACKOFF, MAX_ATTEMPTS
 
     request_id = make_request(client, auth)
@@ -342,7 +342,7 @@ def test_a_permanent_refusal_fails_at_once(world, client, auth, app):
 def test_an_interrupted_send_is_never_repeated(world, client, auth, app):
     """A worker that died holding the claim: nobody knows whether the mail went out, so it is not resent."""
     from models import db
-    from models.invoice import utcnow
+    from models.clock import utcnow
     from models.request import CLAIM_LEASE, B2BRequest
 
     request_id = make_request(client, auth)

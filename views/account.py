@@ -1,6 +1,9 @@
-"""My account: the customer account, B2B requests and orders."""
+"""My account: the customer account and who is billed for its orders, B2B requests, orders."""
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
+
+from models.order import billing_for, recent_orders
+from models.request import B2BRequest
 
 bp = Blueprint("account", __name__)
 
@@ -8,4 +11,6 @@ bp = Blueprint("account", __name__)
 @bp.route("/account")
 @login_required
 def index():
-    return render_template("account/index.html", customer=current_user.customer)
+    user = current_user._get_current_object()
+    return render_template("account/index.html", customer=user.customer, billing=billing_for(user.customer),
+                           b2b_requests=B2BRequest.for_user(user), orders=recent_orders(user))

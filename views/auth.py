@@ -1,11 +1,12 @@
 """Sign in and sign out."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from models.customer import User
+from .responses import redirect_to
 
 bp = Blueprint("auth", __name__)
 
@@ -52,14 +53,12 @@ def logout():
 
 
 def unauthorized():
-    """Not signed in (or the session expired). htmx gets HX-Redirect so the sign-in page replaces
-    the whole page instead of being swapped into a table."""
+    """Not signed in (or the session expired). htmx is sent to the sign-in page as a whole page (never a
+    sign-in form swapped into a table), back to the page it was on."""
     if request.headers.get("HX-Request") == "true":
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = current.path + ("?" + current.query if current.query else "") if current.path else None
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url_for("auth.login", next=safe_next(back))
-        return response
+        return redirect_to(url_for("auth.login", next=safe_next(back)))
     if request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return redirect(url_for("auth.login"), 303)

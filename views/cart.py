@@ -1,55 +1,29 @@
 """The cart: add invoices (Pay invoice) and products, change amounts in place, remove lines.
 
-Every change works as a plain form POST (303 back) and, through htmx, in place: the changed
-part of the page comes back with the header's Cart link swapped out-of-band.
+Every change works as a plain form POST (303 back) and, through htmx, in place: the changed part of the
+page comes back with the header's Cart link swapped out-of-band. The rules are the cart model's
+(models/cart.py); a refusal comes back as its message.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from models import clock
 from models.cart import Cart, CartError, CartLine
-from models.invoice import Invoice, today
+from models.invoice import Invoice
 from models.product import Product
-from . import is_htmx_fragment_request, render_page_or_fragment
 from .context import forget_cart_contents
+from .responses import back, is_htmx, message_or_back, page_or_fragment
 
 bp = Blueprint("cart", __name__)
 
 
-def _cart_changed() -> None:
-    """Forget what this request already counted, so the header shows the new state."""
-    forget_cart_contents()
-
-
-def _back(default: str) -> str:
-    """Where a plain form POST returns to: the page it came from, if it is ours."""
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if parts.netloc and parts.netloc != request.host:
-        return default
-    path = parts.path or ""
-    if not path.startswith("/") or path.startswith("//"):
-        return default
-    return path + ("?" + parts.query if parts.query else "")
-
-
-def _message_response(message: str, status: int, category: str = "error"):
-    """An htmx answer that shows `message` in the page's message area."""
-    response = make_response(render_template("cart/_message.html", message=message, category=category), status)
-    response.headers["HX-Retarget"] = "#messages"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
-
-
 def _cart_page(cart: Cart, errors=None, values=None, status: int = 200):
-    errors = {**cart.problems(today()), **(errors or {})}
-    return render_page_or_fragment("cart/index.html", "cart/_cart.html", status, cart=cart, errors=errors,
-                                   values=values or {}, today=today())
+    errors = {**cart.problems(clock.today()), **(errors or {})}
+    return page_or_fragment("cart/index.html", "cart/_cart.html", status, cart=cart, errors=errors,
+                            values=values or {}, today=clock.today())
 
 
 # The cart page ---------------------------------------------------------------------------------
@@ -70,16 +44,15 @@ def update():
             amounts[line.id] = request.form[f"amount-{line.id}"]
         if line.product_id and f"quantity-{line.id}" in request.form:
             quantities[line.id] = request.form[f"quantity-{line.id}"]
-    errors = cart.set_amounts(amounts, today()) if amounts else {}
+    errors = cart.set_amounts(amounts, clock.today()) if amounts else {}
     if not errors:
         for line_id, text in quantities.items():
             try:
                 cart.set_quantity(line_id, text)
             except CartError as error:
-                errors[line_id] = error.message
+                errors[line_id] = error
     if errors:
-        values = {**{k: v for k, v in amounts.items()}, **quantities}
-        return _cart_page(cart, errors, values, 422)
+        return _cart_page(cart, errors, {**amounts, **quantities}, 422)
     if request.form.get("action") == "checkout":
         return redirect(url_for("checkout.index"), 303)
     flash(_("The cart was updated."), "success")
@@ -97,17 +70,14 @@ def add_invoice():
         abort(404)
     cart = Cart.for_user(current_user)
     try:
-        cart.add_invoice(invoice, current_user, today())
+        cart.add_invoice(invoice, current_user, clock.today())
     except CartError as error:
-        if is_htmx_fragment_request():
-            return _message_response(error.message, 409)
-        flash(error.message, "error")
-        return redirect(_back(url_for("invoices.detail", number=invoice.number)), 303)
-    _cart_changed()
-    if is_htmx_fragment_request():
+        return message_or_back(error.message, 409, url_for("invoices.detail", number=invoice.number))
+    forget_cart_contents()
+    if is_htmx():
         return render_template("cart/_added_invoice.html", invoice=invoice)
     flash(_("Invoice %(number)s is in your cart.", number=invoice.number), "success")
-    return redirect(_back(url_for(".index")), 303)
+    return redirect(back(url_for(".index")), 303)
 
 
 @bp.post("/cart/products")
@@ -123,17 +93,17 @@ def add_product():
     try:
         cart.add_product(product, quantity)
     except CartError as error:
-        if is_htmx_fragment_request():
+        if is_htmx():
             return render_template("products/_product.html", product=product, error=error.message,
                                    quantity=quantity), 422
         flash(error.message, "error")
-        return redirect(_back(url_for("products.index")), 303)
-    _cart_changed()
-    if is_htmx_fragment_request():
+        return redirect(back(url_for("products.index")), 303)
+    forget_cart_contents()
+    if is_htmx():
         in_cart = next((line.quantity for line in cart.product_lines() if line.product_id == product.id), None)
         return render_template("products/_product.html", product=product, added=in_cart, oob_cart=True)
     flash(_("%(name)s is in your cart.", name=product.name), "success")
-    return redirect(_back(url_for("products.index")), 303)
+    return redirect(back(url_for("products.index")), 303)
 
 
 def _line_or_404(cart: Cart, line_id: int) -> CartLine:
@@ -144,8 +114,8 @@ def _line_or_404(cart: Cart, line_id: int) -> CartLine:
 
 
 def _change_line(line_id: int, kind: str, change, swap_template: str):
-    """Change one line's amount or quantity. htmx gets the row back (422 with the reason when the
-    value is wrong, nothing saved); a plain form POST gets the cart page (or a 303 back to it)."""
+    """Change one line's amount or quantity. htmx gets the row back (422 with the reason when the value is
+    wrong, nothing saved); a plain form POST gets the cart page (or a 303 back to it)."""
     cart = Cart.for_user(current_user)
     line = _line_or_404(cart, line_id)
     if not (line.invoice_id if kind == "amount" else line.product_id):
@@ -155,20 +125,20 @@ def _change_line(line_id: int, kind: str, change, swap_template: str):
     try:
         line = change(cart, line_id, text)
     except CartError as error:
-        errors, values, status = {line.id: error.message}, {line.id: text}, 422
-    if not is_htmx_fragment_request():
+        errors, values, status = {line.id: error}, {line.id: text}, 422
+    if not is_htmx():
         if errors:
             return _cart_page(cart, errors, values, status)
         return redirect(url_for(".index"), 303)
     return render_template(swap_template, cart=cart, line=line, errors=errors, values=values,
-                           today=today()), status
+                           today=clock.today()), status
 
 
 @bp.post("/cart/lines/<int:line_id>/amount")
 @login_required
 def set_amount(line_id):
     """Change the amount to pay of one invoice."""
-    return _change_line(line_id, "amount", lambda cart, lid, text: cart.set_amount(lid, text, today()),
+    return _change_line(line_id, "amount", lambda cart, lid, text: cart.set_amount(lid, text, clock.today()),
                         "cart/_invoice_line_swap.html")
 
 
@@ -187,12 +157,12 @@ def remove(line_id):
     line = _line_or_404(cart, line_id)
     name = line.invoice.number if line.invoice_id else line.product.name
     cart.remove_line(line.id)
-    _cart_changed()
-    message = _("%(name)s was removed from the cart.", name=name)
-    if is_htmx_fragment_request():
-        return render_template("cart/_cart_swap.html", cart=cart, errors=cart.problems(today()), values={},
-                               today=today(), message=message)
-    flash(message, "success")
+    forget_cart_contents()
+    text = _("%(name)s was removed from the cart.", name=name)
+    if is_htmx():
+        return render_template("cart/_cart_swap.html", cart=cart, errors=cart.problems(clock.today()), values={},
+                               today=clock.today(), message=text)
+    flash(text, "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -201,10 +171,10 @@ def remove(line_id):
 def clear():
     cart = Cart.for_user(current_user)
     cart.clear()
-    _cart_changed()
-    message = _("The cart is empty.")
-    if is_htmx_fragment_request():
-        return render_template("cart/_cart_swap.html", cart=cart, errors={}, values={}, today=today(),
-                               message=message)
-    flash(message, "success")
+    forget_cart_contents()
+    text = _("The cart is empty.")
+    if is_htmx():
+        return render_template("cart/_cart_swap.html", cart=cart, errors={}, values={}, today=clock.today(),
+                               message=text)
+    flash(text, "success")
     return redirect(url_for(".index"), 303)

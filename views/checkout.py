@@ -10,16 +10,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import checkout as payments
-from models.cart import INVOICES, Cart
-from models.gateway import GatewayUnavailable, card_payments_available, get_gateway
-from models.invoice import today
+from models import clock
+from models.cart import INVOICES, PRODUCTS, Cart
+from models.order import billing_for, quote
+from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
 
 bp = Blueprint("checkout", __name__)
 
 
 def _page(cart: Cart, error: str | None = None, status: int = 200):
-    response = make_response(render_template("checkout/index.html", cart=cart, error=error, today=today(),
-                                             card_available=card_payments_available()), status)
+    """The checkout page: for a product cart also who is billed, with their credit, and the order's total."""
+    products = cart.kind == PRODUCTS
+    response = make_response(render_template(
+        "checkout/index.html", cart=cart, error=error, today=clock.today(), card_available=card_payments_available(),
+        billing=billing_for(current_user.customer) if products else None,
+        order_total=quote(cart) if products else None), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -32,10 +37,10 @@ def index():
         flash(_("Your cart is empty, so there is nothing to check out."), "info")
         return redirect(url_for("cart.index"), 303)
     if cart.kind == INVOICES:
-        problems = cart.problems(today())
+        problems = cart.problems(clock.today())
         if problems:
-            for message in problems.values():
-                flash(message, "error")
+            for problem in problems.values():
+                flash(problem.message, "error")
             return redirect(url_for("cart.index"), 303)
     return _page(cart)
 
@@ -49,9 +54,9 @@ def pay():
     try:
         payments.check_method(method)
         gateway = get_gateway()
-        checkout = payments.start(current_user, cart, method, today())
+        checkout = payments.start(current_user, cart, method, clock.today())
     except payments.CheckoutError as error:
-        if error.code == "empty":
+        if error.code == "no_invoices":
             flash(error.message, "error")
             return redirect(url_for("cart.index"), 303)
         return _page(cart, error.message, 422)
@@ -75,7 +80,7 @@ def gateway_return(reference):
         abort(404)
     result = gateway.verify_return(request.args)
     try:
-        outcome = payments.complete(current_user, reference, result, gateway=gateway.name, on=today())
+        outcome = payments.complete(current_user, reference, result, gateway=gateway.name, on=clock.today())
     except payments.CheckoutError as error:
         flash(error.message, "error")
         return redirect(url_for("cart.index"), 303)

@@ -1,21 +1,19 @@
-"""Error pages: a whole page for browsers, a small message fragment for htmx (retargeted to #messages)."""
-from flask import Blueprint, make_response, render_template, request
+"""Error pages: a whole page for browsers, a message in the page's message area for htmx."""
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from models import db
+from .responses import is_htmx, message
 
 bp = Blueprint("errors", __name__)
 
 
-def _error_response(status: int, title: str, message: str):
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true":
-        response = make_response(render_template("errors/_message.html", title=title, message=message), status)
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
+def _error_response(status: int, title: str, text: str):
+    if is_htmx():
+        return message(text, status, title=title)
+    return render_template("errors/error.html", status=status, title=title, message=text), status
 
 
 @bp.app_errorhandler(CSRFError)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template
 from flask import request
 from flask_babel import gettext as _
 
-from models.gateway import DECLINED, APPROVED, GatewayUnavailable, TestGateway, get_gateway
+from services.gateway import DECLINED, APPROVED, GatewayUnavailable, TestGateway, get_gateway
 from models.money import AmountError, parse_decimal
 
 bp = Blueprint("gateway", __name__)

@@ -96,8 +96,3 @@ def return_to() -> str:
     except Exception:  # noqa: BLE001 - a POST-only URL or none: go home instead of a 405
         return url_for("auth.home")
     return request.path
-
-
-@bp.app_context_processor
-def _switcher_context():
-    return {"switcher_languages": languages, "switcher_return_to": return_to}

@@ -1,103 +1,61 @@
-"""Rendered parts of pages, kept in each worker process and found again by everything they show.
+"""Rendered parts of pages, found again by a key that names everything they show (Flask-Caching).
 
-Rendering the invoice list's 25 rows is most of what a list request costs, and most list requests
-ask for a page that has not changed since it was last rendered: the same filters, the same data.
-A `RenderedCache` keeps such renderings, least recently used first out, within a byte budget.
+Rendering the invoice list's rows is most of what a list request costs, and many list requests ask for a
+page nothing has changed since it was last rendered. The key (models/invoice_list.py: `cache_key`) holds
+the versions the database moves on every write that changes a row, so nothing is ever invalidated by hand
+and no write path can leave a page stale. Cached parts hold no CSRF token and nothing personal beyond what
+the key names.
 
-The rules for whoever keys something here:
-- The key names everything the rendering shows: the data's versions (the database moves them on
-  every write, see InvoiceSummary.version), the language, the day, the query string, the account.
-  Nothing is ever invalidated by hand, so no write path can forget to.
-- The rendering holds nothing personal beyond what the key names. The CSRF token differs per
-  session: `store()` swaps it for a placeholder and `fetch()` puts the request's own token back.
-
-SETTLE_RENDER_CACHE_MB sets the budget per worker process (default 16; 0 turns caching off).
+Where they are kept: Redis when REDIS_URL is set (every worker and host shares them), else each process's
+memory (SimpleCache); `SETTLE_RENDER_CACHE_MB=0` (config RENDER_CACHE_MB) turns caching off.
 """
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
+import hashlib
 
-from flask import current_app
+from flask import Flask, current_app
+from flask_caching import Cache
 
-_TOKEN_PLACEHOLDER = "\x00csrf\x00"  # can never occur in rendered HTML (NUL is refused on input)
-_TOKEN_PLACEHOLDER_BYTES = _TOKEN_PLACEHOLDER.encode()
+cache = Cache()
 
 
-def _take_token(part: str | bytes, token: str) -> str | bytes:
-    if not token:
-        return part
-    if isinstance(part, bytes):
-        return part.replace(token.encode(), _TOKEN_PLACEHOLDER_BYTES)
-    return str(part).replace(token, _TOKEN_PLACEHOLDER)
+def config_for(config) -> dict:
+    megabytes = float(config.get("RENDER_CACHE_MB") or 0)
+    if megabytes <= 0:
+        return {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
+    if config.get("REDIS_URL"):
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["REDIS_URL"],
+                "CACHE_KEY_PREFIX": "settle:rendered:", "CACHE_DEFAULT_TIMEOUT": 3600}
+    # A rendered part is 2-40 KB: the item threshold keeps a process's share near the budget.
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": max(16, int(megabytes * 1024 / 16)),
+            "CACHE_DEFAULT_TIMEOUT": 3600}
 
 
-def _put_token(part: str | bytes, token: str) -> str | bytes:
-    if isinstance(part, bytes):
-        return part.replace(_TOKEN_PLACEHOLDER_BYTES, token.encode())
-    return part.replace(_TOKEN_PLACEHOLDER, token)
+def init_app(app: Flask) -> None:
+    cache.init_app(app, config=config_for(app.config))
+    app.extensions["settle_rendered_stats"] = {"hits": 0, "misses": 0}
 
 
-class RenderedCache:
-    """A least-recently-used map of key -> tuple of rendered parts (str, or bytes ready to send), bounded
-    by their total size."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()  # the development server and tests run threads
-        self.hits = self.misses = 0
-
-    @staticmethod
-    def _cost(parts: tuple) -> int:
-        return sum(len(part) for part in parts) + 200
-
-    def fetch(self, key, token: str) -> tuple | None:
-        """The renderings stored under `key`, with `token` as their CSRF token; None if there are none."""
-        if not self.max_bytes:
-            return None
-        with self._lock:
-            parts = self._items.get(key)
-            if parts is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-        return tuple(_put_token(part, token) for part in parts)
-
-    def store(self, key, parts: tuple, token: str) -> None:
-        """Keep `parts` (strings rendered with `token` as the CSRF token) under `key`."""
-        if not self.max_bytes:
-            return
-        parts = tuple(_take_token(part, token) for part in parts)
-        cost = self._cost(parts)
-        if cost > self.max_bytes // 8:
-            return  # one huge rendering would push out everything else
-        with self._lock:
-            previous = self._items.pop(key, None)
-            if previous is not None:
-                self._size -= self._cost(previous)
-            self._items[key] = parts
-            self._size += cost
-            while self._size > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= self._cost(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
+def _name(key: tuple) -> str:
+    return hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
 
 
-def rendered_cache() -> RenderedCache:
-    """The current app's cache (one per app, so two apps in one process never share renderings)."""
-    cache = current_app.extensions.get("settle_rendered")
-    if cache is None:
-        megabytes = float(current_app.config.get("RENDER_CACHE_MB", os.environ.get("SETTLE_RENDER_CACHE_MB", 16)))
-        cache = current_app.extensions["settle_rendered"] = RenderedCache(int(megabytes * 1024 * 1024))
-    return cache
+def rendered(key: tuple | None, render):
+    """What `render()` returns for `key`, rendered once and then reused; `key=None` always renders."""
+    stats = current_app.extensions["settle_rendered_stats"]
+    if key is None:
+        return render()
+    name = _name(key)
+    found = cache.get(name)
+    if found is not None:
+        stats["hits"] += 1
+        return found
+    stats["misses"] += 1
+    found = render()
+    cache.set(name, found)
+    return found
+
+
+def stats() -> dict:
+    """Hits and misses of this app since it started (tests and the benchmark read them)."""
+    return current_app.extensions["settle_rendered_stats"]

@@ -2,14 +2,13 @@
 from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models.invoice import Invoice
 from models.request import B2BRequest
 from services.invoice_pdf import invoice_pdf
-from . import is_htmx_fragment_request, render_page_or_fragment
+from .responses import is_htmx, page_or_fragment
 
 bp = Blueprint("requests", __name__)
 
@@ -26,7 +25,7 @@ def _visible_or_404(number: str) -> Invoice:
 def new(number):
     """The confirmation: a <dialog> fragment for htmx, the same form on a page without JavaScript."""
     invoice = _visible_or_404(number)
-    response = render_page_or_fragment("requests/new.html", "requests/_dialog.html", invoice=invoice)
+    response = page_or_fragment("requests/new.html", "requests/_dialog.html", invoice=invoice)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -38,7 +37,7 @@ def create(number):
         b2b_request, created = B2BRequest.request_invoice_copy(current_user, number)
     except Invoice.DoesNotExist:
         abort(404)
-    if is_htmx_fragment_request():
+    if is_htmx():
         # Replaces the Request invoice button the dialog was opened from.
         response = render_template("requests/_requested.html", created=created, b2b_request=b2b_request)
         return response, 200, {"Vary": "HX-Request"}
@@ -59,14 +58,3 @@ def pdf(number):
                          download_name=f"{invoice.number}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.app_template_filter("when")
-def when(value, style="short"):
-    """A stored (UTC) date and time in the reader's language."""
-    return format_datetime(value, style) if value else ""
-
-
-@bp.app_context_processor
-def inject_requests():
-    return {"b2b_requests_for": B2BRequest.for_user}

@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .money import AmountError, parse_decimal, round_money
+from models.money import AmountError, parse_decimal, round_money
 
 APPROVED, DECLINED = "approved", "declined"
 

@@ -1,0 +1,85 @@
+"""The words for statuses and payment methods, defined once: pages, PDFs, emails and exports use these.
+
+Each function takes the code stored in the database and answers in the current language; an unknown code
+is shown as it is rather than hidden.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext, pgettext
+
+from . import formatting
+
+# Invoice status (SPEC "Invoice status"): Overdue is a mark, not a status.
+INVOICE_STATUS = {
+    "unpaid": lazy_gettext("Unpaid"),
+    "partial": lazy_gettext("Partially paid"),
+    "paid": lazy_gettext("Paid"),
+}
+ORDER_STATUS = {
+    "open": lazy_gettext("Open"),
+    "invoiced": lazy_gettext("Invoiced"),
+    "awaiting_payment": lazy_gettext("Awaiting payment"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+REQUEST_STATUS = {
+    "pending": lazy_gettext("Pending"),
+    "completed": lazy_gettext("Completed"),
+    "failed": lazy_gettext("Failed"),
+}
+PAYMENT_METHOD = {
+    "card": lazy_gettext("Card"),
+    "on_account": lazy_gettext("On account"),
+    "imported": lazy_gettext("Paid before"),
+}
+REQUEST_TYPE = {
+    "invoice_copy": lazy_gettext("Invoice copy by email"),
+}
+
+
+def invoice_status(status: str) -> str:
+    return str(INVOICE_STATUS.get(status, status))
+
+
+def order_status(status: str) -> str:
+    return str(ORDER_STATUS.get(status, status))
+
+
+def request_status(status: str) -> str:
+    return str(REQUEST_STATUS.get(status, status))
+
+
+def payment_method(method: str) -> str:
+    return str(PAYMENT_METHOD.get(method, method))
+
+
+def request_type(kind: str) -> str:
+    return str(REQUEST_TYPE.get(kind, kind))
+
+
+def days_overdue(days: int) -> str:
+    return ngettext("%(num)s day overdue", "%(num)s days overdue", days)
+
+
+def amount_paid_heading() -> str:
+    return pgettext("amount paid", "Paid")
+
+
+def payment_terms(customer) -> str:
+    """'Net 30 days, 2 % cash discount within 10 days' for a customer's terms."""
+    net = ngettext("Net %(num)s day", "Net %(num)s days", customer.net_days)
+    if customer.has_cash_discount:
+        return _("%(net)s, %(percent)s cash discount within %(days)s days",
+                 net=net, percent=formatting.percent(customer.discount_percent), days=customer.discount_days)
+    return net
+
+
+# Template globals, registered by the app (views/context.py).
+TEMPLATE_GLOBALS = {
+    "invoice_status_label": invoice_status,
+    "order_status_label": order_status,
+    "request_status_label": request_status,
+    "payment_method_label": payment_method,
+    "request_type_label": request_type,
+    "payment_terms": payment_terms,
+}

@@ -1,0 +1,334 @@
+"""The invoice list: its filters (`ListParams`), one page of the invoices a user may see (`list_invoices`),
+and the key that names a rendered page of it (`cache_key`).
+
+Counts and totals come from the accounts' summary rows (models/summary.py: a dozen rows, whatever the
+number of invoices) unless the filter is one the summary cannot answer — overdue (it depends on the day)
+or a search — which is counted from an index. The page itself is read in index order and stops after 25
+rows; Next/Previous links carry the boundary row's key so deep pages cost no more than the first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from peewee import SQL, Tuple, fn
+
+from . import clock, is_postgres
+from .customer import Customer, User
+from .invoice import OPEN_STATUSES, CashDiscount, Invoice, InvoiceFigures
+from .money import ZERO
+from .summary import summary_rows
+
+STATUS_FILTERS = ("all", "unpaid", "partial", "paid", "overdue")
+WHOSE_FILTERS = ("all", "own", "org")
+SORTS = {
+    "due_date": ("due_date", False),
+    "-due_date": ("due_date", True),
+    "invoice_date": ("invoice_date", False),
+    "-invoice_date": ("invoice_date", True),
+    "amount": ("total", False),
+    "-amount": ("total", True),
+}
+DEFAULT_SORT = "-due_date"
+PAGE_SIZE = 25
+MAX_SEARCH = 40
+
+
+# Parameters ---------------------------------------------------------------------------------------
+def _parse_key(raw, sort: str):
+    """A page-boundary key from a link ("2026-11-01~1234" or "125000~1234"), or None when it is not one."""
+    if not raw or len(raw) > 40 or raw.count("~") != 1:
+        return None
+    value, _, ident = raw.partition("~")
+    if not ident.isdigit() or len(ident) > 18:
+        return None
+    if SORTS[sort][0] == "total":
+        if not value.lstrip("-").isdigit() or len(value) > 18:
+            return None
+        return (int(value), int(ident))
+    try:
+        return (date.fromisoformat(value), int(ident)) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class ListParams:
+    """The list's filters, parsed leniently: anything unknown falls back to the default, with a notice.
+
+    `after` / `before` are the keys of the rows at a page boundary, carried by the Next / Previous links so
+    a deep page continues from where the last one ended instead of counting its way there. `page` stays
+    the page number shown; a key that does not fit is simply not used.
+    """
+
+    status: str = "all"
+    whose: str = "all"
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    after: tuple | None = None
+    before: tuple | None = None
+
+    @classmethod
+    def from_args(cls, args) -> tuple["ListParams", list[str]]:
+        """Parameters from a query string's arguments, and the codes of what was not understood."""
+        notices: list[str] = []
+        params = cls()
+        status = (args.get("status") or "all").strip().lower()
+        if status in STATUS_FILTERS:
+            params.status = status
+        else:
+            notices.append("unknown_status")
+        whose = (args.get("whose") or "all").strip().lower()
+        if whose in WHOSE_FILTERS:
+            params.whose = whose
+        else:
+            notices.append("unknown_whose")
+        # Control characters (NUL above all) can never be part of a number and PostgreSQL refuses them.
+        q = "".join(ch for ch in (args.get("q") or "") if ch.isprintable()).strip()
+        if len(q) > MAX_SEARCH:
+            q = q[:MAX_SEARCH]
+            notices.append("search_too_long")
+        params.q = q
+        sort = (args.get("sort") or DEFAULT_SORT).strip()
+        if sort in SORTS:
+            params.sort = sort
+        else:
+            notices.append("unknown_sort")
+        raw_page = (args.get("page") or "1").strip()
+        if raw_page.isdigit() and len(raw_page) <= 9 and int(raw_page) >= 1:
+            params.page = int(raw_page)
+        else:
+            notices.append("bad_page")
+        after, before = _parse_key(args.get("after"), params.sort), _parse_key(args.get("before"), params.sort)
+        if params.page > 1 and bool(after) != bool(before):
+            params.after, params.before = after, before
+        return params, notices
+
+    def as_args(self, **changes) -> dict:
+        """Query-string arguments for a link, leaving out defaults so URLs stay short."""
+        values = {"status": self.status, "whose": self.whose, "q": self.q, "sort": self.sort, "page": self.page}
+        values.update(changes)
+        defaults = {"status": "all", "whose": "all", "q": "", "sort": DEFAULT_SORT, "page": 1,
+                    "after": None, "before": None}
+        return {k: v for k, v in values.items() if v != defaults[k]}
+
+    def key(self) -> tuple:
+        """Everything that decides which rows are listed."""
+        return (self.status, self.whose, self.q, self.sort, self.page, self.after, self.before)
+
+
+# Rows and the page -----------------------------------------------------------------------------------
+class AccountRef:
+    """The order account as a list row shows it."""
+
+    __slots__ = ("account", "name")
+
+    def __init__(self, account, name):
+        self.account, self.name = account, name
+
+
+class InvoiceRow(InvoiceFigures):
+    """One row of the list: the invoice's figures and its order account, lighter than a model object, with
+    what the page shows about the day worked out once: the open cash discount (`offer`) and days late."""
+
+    __slots__ = ("id", "number", "invoice_account_id", "invoice_date", "due_date", "currency", "total",
+                 "balance", "status", "discount_percent", "discount_until", "order_account", "offer", "late")
+
+    offer: CashDiscount | None
+    late: int
+
+    def __str__(self):
+        return self.number
+
+
+@dataclass
+class InvoicePage:
+    rows: list
+    count: int
+    total_balance: Decimal
+    currencies: list  # [(currency, open balance of the matching invoices)]
+    page: int
+    pages: int
+    params: ListParams
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages and bool(self.rows)
+
+    def _key(self, row) -> str:
+        column = SORTS[self.params.sort][0]
+        value = getattr(row, column)
+        value = int(value * 100) if column == "total" else value.isoformat()
+        return f"{value}~{row.id}"
+
+    def previous_args(self) -> dict:
+        """The Previous link: page 1 plainly, deeper pages from the first row of this one."""
+        if self.page - 1 <= 1 or not self.rows:
+            return self.params.as_args(page=self.page - 1)
+        return self.params.as_args(page=self.page - 1, before=self._key(self.rows[0]))
+
+    def next_args(self) -> dict:
+        return self.params.as_args(page=self.page + 1, after=self._key(self.rows[-1]))
+
+
+def _lower(text: str) -> str:
+    """Lower-case as the database's LOWER() does: SQLite folds ASCII letters only."""
+    return text.lower() if is_postgres() else text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _filter(accounts, status: str, search: str | None, q: str, on: date):
+    where = Invoice.invoice_account.in_(list(accounts))
+    if status == "overdue":
+        where &= Invoice.status.in_(OPEN_STATUSES) & (Invoice.due_date < on)
+    elif status != "all":
+        where &= Invoice.status == status
+    if search == "exact":
+        where &= fn.LOWER(Invoice.number) == q
+    elif search == "contains":
+        where &= (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(Invoice.number), q) > 0
+    return where
+
+
+def list_invoices(user: User, params: ListParams, on: date | None = None,
+                  summary: list | None = None) -> InvoicePage:
+    """One page of the invoices `user` may see (Invoice.visible_to's accounts), with the count and balance of
+    all that match. `summary` is what summary_rows() returned for these accounts, when the caller has it."""
+    on = on or clock.today()
+    accounts = Invoice.visible_account_ids(user, params.whose)
+    if summary is None:
+        summary = summary_rows(accounts)
+    search, q = None, ""
+    if params.q:
+        q = _lower(params.q)
+        longest = max((row[4] or 0 for row in summary), default=0)
+        search = "exact" if len(q) >= longest else "contains"
+    if not accounts:
+        totals = []
+    elif search is None and params.status != "overdue":
+        by_currency: dict = {}
+        for status, currency, invoices, balance, _, _ in summary:
+            if invoices and (params.status == "all" or status == params.status):
+                n, amount = by_currency.get(currency, (0, ZERO))
+                by_currency[currency] = (n + invoices, amount + (balance or ZERO))
+        totals = [(currency, n, amount) for currency, (n, amount) in sorted(by_currency.items())]
+    else:
+        totals = list(Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
+                      .where(_filter(accounts, params.status, search, q, on))
+                      .group_by(Invoice.currency).order_by(Invoice.currency).tuples())
+        totals = [(currency, n, Invoice.balance.python_value(cents)) for currency, n, cents in totals]
+    count = sum(n for _, n, _ in totals)
+    currencies = [(currency, amount) for currency, _, amount in totals]
+    total_balance = sum((amount for _, amount in currencies), ZERO)
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = min(params.page, pages)
+    if page != params.page:
+        params.after = params.before = None
+    params.page = page
+    rows = _page_rows(accounts, params, search, q, on) if count else []
+    return InvoicePage(rows, count, total_balance, currencies, page, pages, params)
+
+
+_ROW_FIELDS = (Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.invoice_date, Invoice.due_date,
+               Invoice.currency, Invoice.total, Invoice.balance, Invoice.status, Invoice.discount_percent,
+               Invoice.discount_until)
+
+
+def _page_rows(accounts, params: ListParams, search, q, on: date) -> list:
+    key = params.after or params.before
+    if key:
+        direction = "after" if params.after else "before"
+        rows = _rows(accounts, params, search, q, on, direction, key, 0)
+        if direction == "before":
+            rows.reverse()
+        if len(rows) == PAGE_SIZE:
+            return rows
+        # The data moved under the link (or the key is made up): count to the page instead.
+    return _rows(accounts, params, search, q, on, "offset", None, (params.page - 1) * PAGE_SIZE)
+
+
+def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, offset: int) -> list:
+    """One page of rows, "offset" into the list or "after" / "before" a boundary key.
+
+    Without a search, the page's ids are picked first: one arm per account (and per open status for
+    overdue) reads its own index in the sort order and stops at the rows it can contribute, the arms are
+    merged, and only the 25 winners' rows are read. An `IN (account, organization)` query sorted as a whole
+    would read and sort every invoice of both accounts instead.
+    """
+    column, descending = SORTS[params.sort]
+    field = getattr(Invoice, column)
+    if kind == "before":
+        descending = not descending
+    order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
+    boundary = None
+    if key is not None:
+        # As stored: cents for the total, a date for the dates.
+        boundary = Tuple(field, Invoice.id) < Tuple(key[0], key[1]) if descending else \
+            Tuple(field, Invoice.id) > Tuple(key[0], key[1])
+    OrderAccount = Customer.alias()
+    rows = (Invoice.select(*_ROW_FIELDS, OrderAccount.account, OrderAccount.name)
+            .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id)))
+    if search:  # few rows match: filter, then sort them
+        where = _filter(accounts, params.status, search, q, on)
+        if boundary is not None:
+            where &= boundary
+        query = rows.where(where).order_by(*order).limit(PAGE_SIZE).offset(offset or None)
+    else:
+        reach = offset + PAGE_SIZE
+        statuses = list(OPEN_STATUSES) if params.status == "overdue" else \
+            [params.status] if params.status != "all" else [None]
+        arms = []
+        for account in accounts:
+            for state in statuses:
+                where = Invoice.invoice_account == account
+                if state is not None:
+                    where &= Invoice.status == state
+                if params.status == "overdue":
+                    where &= Invoice.due_date < on
+                if boundary is not None:
+                    where &= boundary
+                inner = (Invoice.select(Invoice.id, field.alias("sort_key")).where(where).order_by(*order)
+                         .limit(reach).alias(f"arm{len(arms)}"))
+                arms.append(Invoice.select(SQL("*")).from_(inner))
+        merged = arms[0]
+        for arm in arms[1:]:
+            merged = merged.union_all(arm)
+        direction = "DESC" if descending else "ASC"
+        merged = merged.order_by(SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')).limit(PAGE_SIZE)
+        if offset:
+            merged = merged.offset(offset)
+        ids = Invoice.select(SQL('"id"')).from_(merged.alias("page_ids"))
+        query = rows.where(Invoice.id.in_(ids)).order_by(*order)
+    return [_row(values, on) for values in query.tuples()]
+
+
+def _row(values, on: date) -> InvoiceRow:
+    row = InvoiceRow()
+    (row.id, row.number, row.invoice_account_id, row.invoice_date, row.due_date, row.currency, row.total,
+     row.balance, row.status, row.discount_percent, row.discount_until, account, name) = values
+    row.order_account = AccountRef(account, name)
+    row.offer, row.late = row.cash_discount(on), row.days_overdue(on)
+    return row
+
+
+# The rendered page's name ----------------------------------------------------------------------------
+def cache_key(user: User, params: ListParams, notices: list, on: date, language: str, summary: list,
+              in_cart: frozenset, part: str) -> tuple:
+    """Everything a rendered list page shows, so the same key always means the same HTML: the language and
+    the day (overdue marks, cash discounts), the user's customer and organization (names in the lede and
+    Billed to), the filters and what was not understood of them, the accounts' summary rows (whose
+    versions the database moves on every write that changes a row), the invoices in the user's cart (their
+    Pay buttons read In cart) and which part is rendered (the htmx fragment or the whole page's parts)."""
+    customer = user.customer
+    organization = customer.invoice_account if customer.invoice_account_id else None
+    return ("invoice-list", part, language, on.isoformat(), customer.id, customer.name,
+            organization and (organization.id, organization.name), params.key(), tuple(notices),
+            tuple(summary), tuple(sorted(in_cart)))
