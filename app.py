@@ -11,7 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
-from models.customer import User
+from models.signed_in import signed_in_user
 from views.language import select_locale
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -80,7 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
 
-    db.initialize(open_database(app.config["DATABASE_URL"]))
+    database = open_database(app.config["DATABASE_URL"])
+    db.initialize(database)
+    app.extensions["settle_database"] = database
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # views/language.py
@@ -90,7 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id):
-        return User.for_login(user_id)
+        return signed_in_user(user_id)
 
     @app.before_request
     def _connect():

@@ -18,7 +18,7 @@ from decimal import Decimal
 from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
 from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
-from .customer import User
+from .customer import Customer, User
 from .invoice import Invoice
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
 from .product import Product
@@ -205,7 +205,8 @@ class Cart(BaseModel):
 
     def add_invoice(self, invoice: Invoice, user: User | None = None, on: date | None = None) -> "CartLine":
         """Put an invoice in the cart to be paid in full (the default amount). Adding it twice keeps one line."""
-        user = user or getattr(self, "_user", None) or User.for_login(self.user_id)
+        user = user or getattr(self, "_user", None) or User.select(User, Customer).join(Customer).where(
+            User.id == self.user_id).get()
         if user.id != self.user_id or not invoice.is_visible_to(user):
             raise Invoice.DoesNotExist(invoice.number)  # another company's invoice: as if it did not exist
         with write_transaction():

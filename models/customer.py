@@ -4,14 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_login import UserMixin
-from peewee import (
-    CharField,
-    DecimalField,
-    ForeignKeyField,
-    JOIN,
-    IntegerField,
-    TextField,
-)
+from peewee import CharField, DecimalField, ForeignKeyField, IntegerField, TextField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import BaseModel
@@ -75,32 +68,3 @@ class User(UserMixin, BaseModel):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-    @classmethod
-    def for_login(cls, user_id):
-        """A signed-in user with their customer, its invoice account and what is in their cart, in one query.
-
-        Every request runs it: every page's header shows the cart's count and every Pay invoice button asks
-        whether its invoice is in the cart, so `user.cart_contents` is (lines in the cart, ids of its invoices).
-        """
-        from .cart import Cart
-
-        try:
-            user_id = int(user_id)
-        except (ValueError, TypeError, OverflowError):
-            return None
-        if not -(2**63) <= user_id < 2**63:
-            return None
-        Org = Customer.alias()
-        lines, invoices = Cart.contents_columns(cls.id)
-        user = (cls.select(cls, Customer, Org, lines.alias("cart_lines"), invoices.alias("cart_invoices"))
-                .join(Customer, on=(cls.customer == Customer.id))
-                .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id), attr="invoice_account")
-                .where(cls.id == user_id)
-                .first())
-        if user is None:
-            return None
-        if user.customer.invoice_account_id is None:
-            user.customer.invoice_account = None
-        user.cart_contents = Cart.contents_from(user.cart_lines, user.cart_invoices)
-        return user

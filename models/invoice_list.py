@@ -321,14 +321,15 @@ def _row(values, on: date) -> InvoiceRow:
 
 # The rendered page's name ----------------------------------------------------------------------------
 def cache_key(user: User, params: ListParams, notices: list, on: date, language: str, summary: list,
-              in_cart: frozenset, part: str) -> tuple:
+              in_cart: frozenset, allowed: tuple, part: str) -> tuple:
     """Everything a rendered list page shows, so the same key always means the same HTML: the language and
     the day (overdue marks, cash discounts), the user's customer and organization (names in the lede and
     Billed to), the filters and what was not understood of them, the accounts' summary rows (whose
     versions the database moves on every write that changes a row), the invoices in the user's cart (their
-    Pay buttons read In cart) and which part is rendered (the htmx fragment or the whole page's parts)."""
+    Pay buttons read In cart), what the user may do (which buttons are offered) and which part is rendered
+    (the htmx fragment or the whole page's parts)."""
     customer = user.customer
     organization = customer.invoice_account if customer.invoice_account_id else None
     return ("invoice-list", part, language, on.isoformat(), customer.id, customer.name,
             organization and (organization.id, organization.name), params.key(), tuple(notices),
-            tuple(summary), tuple(sorted(in_cart)))
+            tuple(summary), tuple(sorted(in_cart)), allowed)

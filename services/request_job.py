@@ -1,9 +1,13 @@
-"""The back-office job `process-requests`: send the email of every due pending B2B request.
+"""The back-office job `process-requests`: send everything the portal has queued to send.
 
-Run by `flask --app app process-requests` and by the worker every minute (worker.py). Delivery is at most
-once: each request is claimed in its own short transaction before the mail server is contacted
-(models/request.py: `claim`), so two jobs running at once send it once; a claim whose worker died is
-never sent again but marked Failed (nobody knows whether the mail went out).
+Two queues, one set of rules (models/delivery.py): B2B requests (invoice copies, listed on My account) and
+queued emails (models/outbox.py). Each item is claimed before the mail server is contacted, so two jobs
+running at once send it once; failures are retried with back-off and given up after five attempts; a claim
+whose worker died is never sent again. Run by `flask --app app process-requests` and by the worker every
+minute (worker.py).
+
+What an item says is composed when it is sent, by the composer registered for its type (`COMPOSERS`): a
+function (item) -> EmailMessage, or None when it must not be sent any more (its reader lost access).
 """
 from __future__ import annotations
 
@@ -12,12 +16,34 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import clock
-from models.request import (
-    BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS, REFUSED, TEMPORARY, B2BRequest,
-    claim, due_request_ids, expire_dead_claims, finish, pending_count, visible_invoice)
+from models.delivery import (BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS, REFUSED,
+                             TEMPORARY)
+from models.outbox import OutboxEmail
+from models.request import TYPE_INVOICE_COPY, B2BRequest, visible_invoice
 from services.mail import Mailer, MailError, compose_invoice_copy
 
 log = logging.getLogger(__name__)
+
+
+def _invoice_copy(request: B2BRequest):
+    invoice = visible_invoice(request)
+    return compose_invoice_copy(request, invoice) if invoice is not None else None
+
+
+# (queue, type) -> composer. B2B requests by their `type`, queued emails by their `kind`.
+COMPOSERS = {
+    (B2BRequest, TYPE_INVOICE_COPY): _invoice_copy,
+}
+QUEUES = (B2BRequest, OutboxEmail)
+
+
+def register(queue, kind: str, composer) -> None:
+    """Teach the job to send `kind` items of `queue` (B2BRequest or OutboxEmail)."""
+    COMPOSERS[(queue, kind)] = composer
+
+
+def _kind(item) -> str:
+    return item.type if isinstance(item, B2BRequest) else item.kind
 
 
 @dataclass
@@ -38,59 +64,62 @@ def _short(reason: str) -> str:
     return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
 
 
-def _deliver_one(request_id: int, mailer, now: datetime, result: JobResult) -> None:
-    token = claim(request_id, now)
+def _deliver_one(queue, item_id: int, mailer, now: datetime, result: JobResult) -> None:
+    token = queue.claim(item_id, now)
     if token is None:
         result.skipped += 1
         return
-    request = B2BRequest.get_by_id(request_id)
-    invoice = visible_invoice(request)
-    if invoice is None:
-        finish(request_id, token, status=FAILED, completed_at=now, error_kind=NO_ACCESS,
-               last_error="invoice not visible to the requester")
-        result.failed += 1
-        return
+    item = queue.get_by_id(item_id)
+    composer = COMPOSERS.get((queue, _kind(item)))
     try:
-        message = compose_invoice_copy(request, invoice)
+        message = composer(item) if composer else None
+        if message is None:
+            queue.finish(item_id, token, status=FAILED, completed_at=now, error_kind=NO_ACCESS,
+                         last_error="no longer visible to its reader" if composer else f"unknown kind {_kind(item)!r}")
+            result.failed += 1
+            return
         mailer.send(message)
     except MailError as error:
         permanent, reason = error.permanent, error.reason
-    except Exception as error:  # noqa: BLE001 - a broken PDF or template must not stop the other requests
-        log.exception("B2B request %s: could not build or send the email", request_id)
+    except Exception as error:  # noqa: BLE001 - a broken PDF or template must not stop the other items
+        log.exception("%s %s: could not build or send the email", queue.__name__, item_id)
         permanent, reason = False, f"could not prepare the email ({type(error).__name__})"
     else:
-        finish(request_id, token, status=COMPLETED, completed_at=clock.utcnow(), error_kind=None, last_error=None)
+        queue.finish(item_id, token, status=COMPLETED, completed_at=clock.utcnow(), error_kind=None,
+                     last_error=None)
         result.sent += 1
         return
     if permanent:
-        finish(request_id, token, status=FAILED, completed_at=now, error_kind=REFUSED, last_error=_short(reason))
+        queue.finish(item_id, token, status=FAILED, completed_at=now, error_kind=REFUSED, last_error=_short(reason))
         result.failed += 1
-    elif request.attempts >= MAX_ATTEMPTS:
-        finish(request_id, token, status=FAILED, completed_at=now, error_kind=GAVE_UP, last_error=_short(reason))
+    elif item.attempts >= MAX_ATTEMPTS:
+        queue.finish(item_id, token, status=FAILED, completed_at=now, error_kind=GAVE_UP, last_error=_short(reason))
         result.failed += 1
     else:
-        finish(request_id, token, error_kind=TEMPORARY, last_error=_short(reason),
-               next_attempt_at=now + BACKOFF[min(request.attempts, len(BACKOFF)) - 1])
+        queue.finish(item_id, token, error_kind=TEMPORARY, last_error=_short(reason),
+                     next_attempt_at=now + BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
         result.retrying += 1
 
 
 def process_pending_requests(mailer=None, now: datetime | None = None, limit: int = 500) -> JobResult:
-    """Send the email of every due pending request. Runs inside an app context (templates, mail settings).
+    """Send every due item of every queue. Runs inside an app context (templates, mail settings).
 
     `mailer` defaults to the configured one (SMTP, or .eml files in MAIL_OUTBOX); `now` is for tests.
     """
     now = now or clock.utcnow()
     result = JobResult()
-    result.failed += expire_dead_claims(now)
-    due = due_request_ids(now, limit)
+    due = []
+    for queue in QUEUES:
+        result.failed += queue.expire_dead_claims(now)
+        due += [(queue, item_id) for item_id in queue.due_ids(now, limit)]
     if due:
         own_mailer = mailer is None
         mailer = mailer or Mailer.from_config()
         try:
-            for request_id in due:
-                _deliver_one(request_id, mailer, now, result)
+            for queue, item_id in due:
+                _deliver_one(queue, item_id, mailer, now, result)
         finally:
             if own_mailer:
                 mailer.close()
-    result.pending = pending_count()
+    result.pending = sum(queue.pending_count() for queue in QUEUES)
     return result

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from bench.data import DIST, MEASURED_ACCOUNT, MEASURED_EMAIL, RETAILERS, Plan, generate, import_payload, visible_count
+from models.signed_in import signed_in_user
 
 PLAN = Plan(invoices=400, customers=RETAILERS + 20, today=date(2026, 11, 22))
 
@@ -62,7 +63,7 @@ def test_the_plan_has_the_shape_the_issue_asks_for(app):
         generate(PLAN)
         dist = Customer.get(Customer.account == DIST)
         assert Customer.select().where(Customer.invoice_account == dist).count() == RETAILERS
-        user = User.for_login(User.get(User.email == MEASURED_EMAIL).id)
+        user = signed_in_user(User.get(User.email == MEASURED_EMAIL).id)
         assert user.customer.account == MEASURED_ACCOUNT and user.customer.invoice_account_id == dist.id
         assert Invoice.visible_to(user).count() == visible_count(PLAN) == 21  # the first 21 of every 1,000
         counts = {}

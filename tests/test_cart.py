@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.world import USERS
+from models.signed_in import signed_in_user
 
 HTMX = {"HX-Request": "true"}
 
@@ -27,7 +28,7 @@ def ctx(app, world):
 def user(who):
     from models.customer import User
 
-    return User.for_login(User.get(User.email == USERS[who][0]).id)
+    return signed_in_user(User.get(User.email == USERS[who][0]).id)
 
 
 def invoice(number):

@@ -6,6 +6,9 @@ import pytest
 
 from tests.test_visibility import all_listed, numbers_on
 
+# The list's queries (search, sort, page arms, counts) are the engines' own: every test runs on both.
+pytestmark = pytest.mark.both_databases
+
 
 def rows(html):
     return re.findall(r'href="/invoices/([A-Z0-9-]+)"', html)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from tests.world import USERS
+from models.signed_in import signed_in_user
 
 TEN_WRAPS = Decimal("1612.50")
 DIST1_UNPAID = Decimal("3500.00")  # D-001 1250 + D-002 1250 + D-004 1000 (D-003 is paid)
@@ -37,7 +38,7 @@ def in_cart(who) -> int:
 def user(who):
     from models.customer import User
 
-    return User.for_login(User.get(User.email == USERS[who][0]).id)
+    return signed_in_user(User.get(User.email == USERS[who][0]).id)
 
 
 def customer(account):
@@ -219,7 +220,7 @@ def extra_buyers(count):
                      customer=customer(account))
         buyer.set_password("test-Passw0rd")
         buyer.save()
-        made.append(User.for_login(buyer.id))
+        made.append(signed_in_user(buyer.id))
     return made
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from bench.data import bulk_insert
 
+# The list's queries (search, sort, page arms, counts) are the engines' own: every test runs on both.
+pytestmark = pytest.mark.both_databases
+
 EXTRA = 10_025  # with the world's invoices: more than 400 pages of 25 for kari (RET-1 + DIST-1)
 HX = {"HX-Request": "true"}
 

@@ -5,6 +5,10 @@ from decimal import Decimal
 import pytest
 
 from tests.world import ALL_NUMBERS, VISIBLE
+from models.signed_in import signed_in_user
+
+# The list's queries (search, sort, page arms, counts) are the engines' own: every test runs on both.
+pytestmark = pytest.mark.both_databases
 
 WHO = sorted(VISIBLE)
 
@@ -93,7 +97,7 @@ def test_visible_to_is_the_rule_in_the_model(world, db_conn):
     from tests.world import USERS
 
     for who, (email, _) in USERS.items():
-        user = User.for_login(User.get(User.email == email).id)
+        user = signed_in_user(User.get(User.email == email).id)
         assert {i.number for i in Invoice.visible_to(user)} == VISIBLE[who]
         for number in ALL_NUMBERS - VISIBLE[who]:
             with pytest.raises(Invoice.DoesNotExist):

@@ -14,7 +14,9 @@ from models import clock
 from models.cart import Cart, CartError, CartLine
 from models.invoice import Invoice
 from models.product import Product
+from models.roles import ORDER, PAY
 from .context import forget_cart_contents
+from .permissions import requires
 from .responses import back, is_htmx, message_or_back, page_or_fragment
 
 bp = Blueprint("cart", __name__)
@@ -61,6 +63,7 @@ def update():
 
 @bp.post("/cart/invoices")
 @login_required
+@requires(PAY)
 def add_invoice():
     """Pay invoice: put an invoice the user may see into the cart."""
     number = (request.form.get("invoice") or "").strip()
@@ -82,6 +85,7 @@ def add_invoice():
 
 @bp.post("/cart/products")
 @login_required
+@requires(ORDER)
 def add_product():
     """Add <product> to cart, from the products page."""
     item = (request.form.get("product") or "").strip()[:40]

@@ -13,7 +13,10 @@ from models import checkout as payments
 from models import clock
 from models.cart import INVOICES, PRODUCTS, Cart
 from models.order import billing_for, quote
+from models.roles import PAY
 from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
+
+from .permissions import requires
 
 bp = Blueprint("checkout", __name__)
 
@@ -47,6 +50,7 @@ def index():
 
 @bp.post("/checkout")
 @login_required
+@requires(PAY)
 def pay():
     """Pay now: freeze the cart into a checkout and send the buyer to the gateway's page."""
     cart = Cart.for_user(current_user)

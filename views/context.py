@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from i18n import formatting, labels
+from models.roles import may
 from .language import languages, return_to
 
 
@@ -35,6 +36,7 @@ def register_context(app: Flask) -> None:
         money=formatting.money, number=formatting.number, quantity=formatting.quantity, day=formatting.day,
         percent=formatting.percent, plain_amount=formatting.amount_for_input, when=formatting.when)
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["may"] = lambda action: may(current_user, action)  # (macros imported without context)
 
     @app.context_processor
     def header():

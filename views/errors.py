@@ -22,6 +22,13 @@ def csrf_error(error):
                            _("This form had expired or was not sent from Settle. Reload the page and try again."))
 
 
+@bp.app_errorhandler(403)
+def forbidden(error):
+    return _error_response(403, _("Not allowed"),
+                           _("Your role in your company does not allow this. Nothing was changed; ask your company's "
+                             "administrator if you need it."))
+
+
 @bp.app_errorhandler(404)
 def not_found(error):
     return _error_response(404, _("Not found"),

@@ -9,6 +9,7 @@ from models import clock
 from models.customer import Customer
 from models.invoice import Invoice, InvoiceLine, Payment, is_plausible_number
 from models.invoice_list import ListParams, cache_key, list_invoices
+from models.roles import ACTIONS, may
 from models.summary import summary_rows
 from i18n.formatting import locale_name
 from .context import cart_contents
@@ -49,7 +50,8 @@ def index():
     on = clock.today()
     summary = summary_rows(Invoice.visible_account_ids(user, params.whose))
     fragment = is_htmx()
-    key = cache_key(user, params, notices, on, locale_name(), summary, cart_contents()[1],
+    allowed = tuple(action for action in ACTIONS if may(user, action))
+    key = cache_key(user, params, notices, on, locale_name(), summary, cart_contents()[1], allowed,
                     "fragment" if fragment else "page")
 
     def render():

@@ -24,6 +24,8 @@ from models.order import (
     quote,
 )
 from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
+from models.roles import ORDER
+from .permissions import requires
 from .responses import is_htmx, message, redirect_to
 
 bp = Blueprint("orders", __name__)
@@ -46,6 +48,7 @@ def _form_cart_version():
 
 @bp.post("/orders")
 @login_required
+@requires(ORDER)
 def place():
     method = (request.form.get("payment_method") or "").strip()
     if method not in METHODS:

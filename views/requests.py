@@ -8,6 +8,8 @@ from flask_login import current_user, login_required
 from models.invoice import Invoice
 from models.request import B2BRequest
 from services.invoice_pdf import invoice_pdf
+from models.roles import REQUEST
+from .permissions import requires
 from .responses import is_htmx, page_or_fragment
 
 bp = Blueprint("requests", __name__)
@@ -32,6 +34,7 @@ def new(number):
 
 @bp.route("/invoices/<number>/request", methods=["POST"])
 @login_required
+@requires(REQUEST)
 def create(number):
     try:
         b2b_request, created = B2BRequest.request_invoice_copy(current_user, number)
