@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -554,16 +555,17 @@ def test_with_redis_every_worker_and_host_shares_renderings(sqlite_url, tmp_path
     """With REDIS_URL, a list rendered by one app (another worker or host) is reused by the next."""
     import redis
 
-    url = "redis://127.0.0.1:6379/15"
+    url = "redis://127.0.0.1:6379/0"
+    prefix = f"settle-test:{uuid.uuid4().hex}:"  # this test's own keys: other runs may share the server
     try:
-        redis.Redis.from_url(url).flushdb()
+        redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError as error:
         pytest.skip(f"no Redis at {url}: {error}")
     from app import create_app
     from models import db
     from models.importer import import_data
 
-    one = make_app(sqlite_url, tmp_path, REDIS_URL=url)
+    one = make_app(sqlite_url, tmp_path, REDIS_URL=url, RENDER_CACHE_KEY_PREFIX=prefix)
     with db.connection_context():
         import_data(world_payload())
     two = create_app({**one.config})
@@ -573,7 +575,9 @@ def test_with_redis_every_worker_and_host_shares_renderings(sqlite_url, tmp_path
     record_payment("R1-001", "250.00")  # a write through neither app: both see it
     assert "Partially paid" in row(listing(signed_in(two), HX), "R1-001")
     assert "Partially paid" in row(listing(signed_in(one), HX), "R1-001")
-    redis.Redis.from_url(url).flushdb()
+    server = redis.Redis.from_url(url)
+    assert server.keys(f"{prefix}*")
+    server.delete(*server.keys(f"{prefix}*"))
 
 
 # ---------------------------------------------------------------------------- 10. hits

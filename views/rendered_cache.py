@@ -25,7 +25,8 @@ def config_for(config) -> dict:
         return {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
     if config.get("REDIS_URL"):
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["REDIS_URL"],
-                "CACHE_KEY_PREFIX": "settle:rendered:", "CACHE_DEFAULT_TIMEOUT": 3600}
+                "CACHE_KEY_PREFIX": config.get("RENDER_CACHE_KEY_PREFIX") or "settle:rendered:",
+                "CACHE_DEFAULT_TIMEOUT": 3600}
     # A rendered part is 2-40 KB: the item threshold keeps a process's share near the budget.
     return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": max(16, int(megabytes * 1024 / 16)),
             "CACHE_DEFAULT_TIMEOUT": 3600}
