@@ -12,6 +12,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
 from models.signed_in import signed_in_user
+from services.seller import DEFAULTS as SELLER_DEFAULTS
+from services.seller import seller_from
 from views.language import select_locale
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -72,13 +74,14 @@ def create_app(config: dict | None = None) -> Flask:
         # Rendered invoice-list pages (views/invoices.py): shared through Redis when REDIS_URL is set, else kept
         # per process; RENDER_CACHE_MB=0 turns it off.
         RENDER_CACHE_MB=float(os.environ.get("SETTLE_RENDER_CACHE_MB", "16")),
-        SELLER_NAME="Settle Supply AS",
-        SELLER_ADDRESS="Postboks 100 Sentrum\n0101 Oslo\nNorway",
+        # The seller printed on every invoice and e-invoice (services/seller.py; demo values by default).
+        **{name: os.environ.get(name) or default for name, default in SELLER_DEFAULTS.items()},
     )
     if config:
         app.config.update(config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
+    seller_from(app.config)  # a bad SELLER_* setting stops the start, naming the setting
 
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)

@@ -80,12 +80,14 @@ from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
 from .summary import InvoiceSummary  # noqa: E402
 from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
-from .cart import Cart, CartLine  # noqa: E402
-from .checkout import Checkout, CheckoutLine  # noqa: E402
+from .credit_note import CreditNote, CreditNoteLine  # noqa: E402
+from .cart import Cart, CartCredit, CartLine  # noqa: E402
+from .checkout import Checkout, CheckoutCredit, CheckoutLine  # noqa: E402
 from .request import B2BRequest  # noqa: E402
 from .outbox import OutboxEmail  # noqa: E402
 
 # Every table, in an order that creates (and empties) them safely. The schema itself is made by the
 # migrations in migrations/ (`flask --app app init-db`), never at run time.
 ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, Payment, Product, SalesOrder, SalesOrderLine,
-              Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail]
+              Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail, CreditNote, CreditNoteLine,
+              CartCredit, CheckoutCredit]

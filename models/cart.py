@@ -18,6 +18,7 @@ from decimal import Decimal
 from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
 from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
+from .credit_note import CreditNote, open_credit_notes
 from .customer import Customer, User
 from .invoice import Invoice
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
@@ -42,6 +43,15 @@ class Allocation:
     @property
     def settles(self) -> Decimal:
         return self.charge + self.discount
+
+
+@dataclass(frozen=True)
+class CreditUse:
+    """Part of a credit note used to pay an invoice in the cart."""
+
+    credit_note: CreditNote
+    invoice: Invoice
+    amount: Decimal
 
 
 def allocate(invoice: Invoice, amount: Decimal, on: date | None = None) -> Allocation:
@@ -156,6 +166,7 @@ class Cart(BaseModel):
 
     def _changed(self) -> None:
         self._lines = None
+        self._credits = None
 
     def invoice_lines(self) -> list:
         return [line for line in self.lines() if line.invoice_id]
@@ -182,6 +193,81 @@ class Cart(BaseModel):
 
     def __len__(self):
         return len(self.lines())
+
+    # Credit notes used against the invoices ---------------------------------------------------------
+    def credit_notes(self) -> list[CreditNote]:
+        """The credit notes the buyer chose to use, in the order chosen (one query)."""
+        if getattr(self, "_credits", None) is None:
+            self._credits = list(CreditNote.select().join(CartCredit, on=(CartCredit.credit_note == CreditNote.id))
+                                 .where(CartCredit.cart == self.id).order_by(CartCredit.id))
+        return self._credits
+
+    def offered_credit_notes(self, user: User) -> list[CreditNote]:
+        """Open credit notes of the invoice accounts and currency of the invoices in the cart (SPEC: "Open credit
+        notes can be used in the cart against invoices of the same invoice account and currency")."""
+        if self.kind != INVOICES:
+            return []
+        accounts = {line.invoice.invoice_account_id for line in self.invoice_lines()}
+        return open_credit_notes(user, accounts, self.currency)
+
+    def credit_plan(self) -> list[CreditUse]:
+        """What each chosen credit note pays of which invoice: in the order chosen, against the invoices of its own
+        invoice account and currency in the order they were added, never more than an invoice's amount to pay."""
+        if self.kind != INVOICES:
+            return []
+        open_amount = {line.id: line.amount or ZERO for line in self.invoice_lines()}
+        uses = []
+        for credit_note in self.credit_notes():
+            left = credit_note.remaining
+            for line in self.invoice_lines():
+                invoice = line.invoice
+                if left <= ZERO:
+                    break
+                if invoice.invoice_account_id != credit_note.invoice_account_id or \
+                        invoice.currency != credit_note.currency:
+                    continue
+                amount = min(left, open_amount[line.id])
+                if amount > ZERO:
+                    uses.append(CreditUse(credit_note, invoice, amount))
+                    open_amount[line.id] -= amount
+                    left -= amount
+        return uses
+
+    @property
+    def credit_total(self) -> Decimal:
+        return sum((use.amount for use in self.credit_plan()), ZERO)
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the checkout charges: the amounts to pay less the credit notes used."""
+        return self.total - self.credit_total
+
+    def use_credit_note(self, credit_note: CreditNote, user: User) -> None:
+        """Use an open credit note against the cart's invoices of its invoice account and currency."""
+        if user.id != self.user_id or not credit_note.is_visible_to(user):
+            raise CreditNote.DoesNotExist(credit_note.number)  # another company's: as if it did not exist
+        with write_transaction():
+            self._lock()
+            if any(chosen.id == credit_note.id for chosen in self.credit_notes()):
+                return
+            if self.kind != INVOICES:
+                raise CartError("credit_note_no_invoices", number=credit_note.number)
+            if credit_note.currency != self.currency:
+                raise CartError("credit_note_other_currency", number=credit_note.number,
+                                currency=credit_note.currency, cart_currency=self.currency)
+            if credit_note.invoice_account_id not in {line.invoice.invoice_account_id
+                                                      for line in self.invoice_lines()}:
+                raise CartError("credit_note_other_account", number=credit_note.number)
+            if not credit_note.is_open:
+                raise CartError("credit_note_used_up", number=credit_note.number)
+            CartCredit.create(cart=self.id, credit_note=credit_note.id)
+            self._bump()
+
+    def stop_using_credit_note(self, credit_note: CreditNote) -> None:
+        with write_transaction():
+            self._lock()
+            CartCredit.delete().where(CartCredit.cart == self.id, CartCredit.credit_note == credit_note.id).execute()
+            self._bump()
 
     def line(self, line_id) -> "CartLine":
         """One of this cart's lines; raises CartLine.DoesNotExist for anything else."""
@@ -311,11 +397,18 @@ class Cart(BaseModel):
             self._lock()
             CartLine.delete().where(CartLine.id == line.id, CartLine.cart == self.id).execute()
             self._bump()
+            # A credit note stays chosen only while an invoice of its account is there to use it on.
+            accounts = {other.invoice.invoice_account_id for other in self.invoice_lines()}
+            stale = [c.id for c in self.credit_notes() if c.invoice_account_id not in accounts]
+            if stale:
+                CartCredit.delete().where(CartCredit.cart == self.id, CartCredit.credit_note.in_(stale)).execute()
+                self._changed()
 
     def clear(self) -> None:
         """Empty the cart (also after a successful checkout, inside its transaction)."""
         with write_transaction():
             CartLine.delete().where(CartLine.cart == self.id).execute()
+            CartCredit.delete().where(CartCredit.cart == self.id).execute()
             self._bump()
 
     # Reading for the cart page and checkout --------------------------------------------------
@@ -352,3 +445,14 @@ class CartLine(BaseModel):
 
     def allocation(self, on: date | None = None) -> Allocation:
         return allocate(self.invoice, self.amount, on)
+
+
+class CartCredit(BaseModel):
+    """A credit note the buyer chose to use in the cart."""
+
+    cart = ForeignKeyField(Cart, backref="cart_credits", on_delete="CASCADE")
+    credit_note = ForeignKeyField(CreditNote, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "cart_credit"
+        indexes = ((("cart", "credit_note"), True),)

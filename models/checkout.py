@@ -24,7 +24,8 @@ from decimal import Decimal
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from . import BaseModel, clock, lock_rows, write_transaction
-from .cart import INVOICES, PRODUCTS, Cart, CartLine
+from .cart import INVOICES, PRODUCTS, Cart, CartCredit, CartLine
+from .credit_note import CreditNote
 from .customer import User
 from .invoice import Invoice, Payment
 from .money import ZERO, MoneyField
@@ -60,8 +61,24 @@ class Checkout(BaseModel):
 class CheckoutLine(BaseModel):
     checkout = ForeignKeyField(Checkout, backref="checkout_lines", on_delete="CASCADE")
     invoice = ForeignKeyField(Invoice, backref="checkout_lines", on_delete="CASCADE")
-    amount = MoneyField()  # the money to charge for this invoice
+    amount = MoneyField()  # what this invoice is paid with: money charged plus credit notes used (CheckoutCredit)
     discount = MoneyField(default=ZERO)  # the cash discount it takes (recorded on payment)
+
+
+class CheckoutCredit(BaseModel):
+    """Part of a credit note a checkout uses to pay an invoice; recorded as a payment when the checkout completes."""
+
+    checkout = ForeignKeyField(Checkout, backref="checkout_credits", on_delete="CASCADE")
+    credit_note = ForeignKeyField(CreditNote, on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, on_delete="CASCADE")
+    amount = MoneyField()
+
+    class Meta:
+        table_name = "checkout_credit"
+
+
+# The payment method of what a credit note paid, and the gateway name of a checkout the credit notes paid in full.
+CREDIT_NOTE = "credit_note"
 
 
 def check_method(method: str) -> None:
@@ -110,12 +127,19 @@ def start(user: User, cart: Cart, method: str, on: date | None = None) -> Checko
             if discount is None:
                 raise _balance_changed(invoice)
             planned.append((invoice, line.amount, discount))
+        credits = cart.credit_plan()
+        for use in credits:
+            if not use.credit_note.is_visible_to(user):
+                raise CheckoutError("credit_note_gone", number=use.credit_note.number)
         checkout = Checkout.create(
             reference="PAY-" + secrets.token_hex(10).upper(), user=user.id, cart=cart.id,
             cart_version=cart.version, method=method, currency=cart.currency,
-            total=sum((amount for _, amount, _ in planned), ZERO))
+            total=sum((amount for _, amount, _ in planned), ZERO) - sum((use.amount for use in credits), ZERO))
         CheckoutLine.insert_many([dict(checkout=checkout.id, invoice=invoice.id, amount=amount, discount=discount)
                                   for invoice, amount, discount in planned]).execute()
+        if credits:
+            CheckoutCredit.insert_many([dict(checkout=checkout.id, credit_note=use.credit_note.id,
+                                             invoice=use.invoice.id, amount=use.amount) for use in credits]).execute()
     return checkout
 
 
@@ -164,7 +188,22 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
         invoices = {invoice.id: invoice for invoice in lock_rows(
             Invoice.select().where(Invoice.id.in_([line.invoice_id for line in lines])).order_by(Invoice.id))}
+        credits = list(CheckoutCredit.select().where(CheckoutCredit.checkout == checkout.id)
+                       .order_by(CheckoutCredit.id))
+        # Locked after the invoices, in id order, like every checkout: whoever comes second reads what the first used.
+        credit_notes = {note.id: note for note in lock_rows(
+            CreditNote.select().where(CreditNote.id.in_([c.credit_note_id for c in credits])).order_by(CreditNote.id))}
+        for note in credit_notes.values():
+            using = sum((c.amount for c in credits if c.credit_note_id == note.id), ZERO)
+            if using > note.remaining or not note.is_visible_to(user):
+                return _refuse(checkout, CheckoutError("credit_note_used", number=note.number))
+        for use in credits:
+            invoice, note = invoices.get(use.invoice_id), credit_notes[use.credit_note_id]
+            if invoice is None or invoice.invoice_account_id != note.invoice_account_id or \
+                    invoice.currency != note.currency:
+                return _refuse(checkout, CheckoutError("credit_note_used", number=note.number))
         payments, changed = [], []
+        now = clock.utcnow()
         for line in lines:
             invoice = invoices[line.invoice_id]
             discount = _discount_for(invoice, line.amount, on)
@@ -174,14 +213,27 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
             if discount != line.discount:  # the discount window closed since checkout started
                 line.discount = discount
                 changed.append(line)
-            payments.append(dict(invoice=invoice.id, amount=line.amount, discount=discount, method=checkout.method,
-                                 gateway_reference=result.gateway_reference, user=user.id, created_at=clock.utcnow()))
+            credited = [use for use in credits if use.invoice_id == invoice.id]
+            charged = line.amount - sum((use.amount for use in credited), ZERO)
+            if charged > ZERO:
+                payments.append(dict(invoice=invoice.id, amount=charged, discount=discount, method=checkout.method,
+                                     gateway_reference=result.gateway_reference, user=user.id, created_at=now))
+                discount = ZERO
+            for use in credited:
+                payments.append(dict(invoice=invoice.id, amount=use.amount, discount=discount, method=CREDIT_NOTE,
+                                     gateway_reference=credit_notes[use.credit_note_id].number, user=user.id,
+                                     created_at=now))
+                discount = ZERO
         Payment.insert_many(payments).execute()
+        for note in credit_notes.values():
+            note.used = note.used + sum((c.amount for c in credits if c.credit_note_id == note.id), ZERO)
+            note.save(only=[CreditNote.used])
         for invoice in invoices.values():
             invoice.save(only=[Invoice.balance, Invoice.status])
         for line in changed:
             line.save(only=[CheckoutLine.discount])
         CartLine.delete().where(CartLine.cart == cart.id).execute()
+        CartCredit.delete().where(CartCredit.cart == cart.id).execute()
         Cart.update(version=Cart.version + 1, updated_at=clock.utcnow()).where(Cart.id == cart.id).execute()
         checkout.status, checkout.completed_at = PAID, clock.utcnow()
         checkout.gateway, checkout.gateway_reference = gateway, result.gateway_reference
@@ -204,10 +256,23 @@ def cancel(user: User, reference: str) -> Checkout:
 class Receipt:
     checkout: Checkout
     lines: list  # CheckoutLine with .invoice, only invoices the viewer may see
+    credits: list  # CheckoutCredit with .credit_note, for those invoices
 
     @property
     def total(self) -> Decimal:
+        """What the invoices were paid with: money and credit notes."""
         return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def credit_total(self) -> Decimal:
+        return sum((use.amount for use in self.credits), ZERO)
+
+    @property
+    def charged(self) -> Decimal:
+        return self.total - self.credit_total
+
+    def credited(self, line) -> Decimal:
+        return sum((use.amount for use in self.credits if use.invoice_id == line.invoice_id), ZERO)
 
     @property
     def discount(self) -> Decimal:
@@ -226,4 +291,33 @@ def receipt_for(user: User, gateway_reference: str) -> Receipt:
                  .order_by(Invoice.number))
     if not lines:
         raise Checkout.DoesNotExist(gateway_reference)
-    return Receipt(checkout, lines)
+    credits = list(CheckoutCredit.select(CheckoutCredit, CreditNote)
+                   .join(CreditNote, on=(CheckoutCredit.credit_note == CreditNote.id), attr="credit_note")
+                   .where(CheckoutCredit.checkout == checkout.id,
+                          CheckoutCredit.invoice.in_([line.invoice_id for line in lines]))
+                   .order_by(CheckoutCredit.id))
+    return Receipt(checkout, lines, credits)
+
+
+@dataclass(frozen=True)
+class NoCharge:
+    """The result of a checkout whose invoices the credit notes pay in full: nothing for a gateway to charge."""
+
+    reference: str
+    currency: str
+    amount: Decimal = ZERO
+    approved: bool = True
+    signature_ok: bool = True
+    ok: bool = True
+
+    @property
+    def gateway_reference(self) -> str:
+        return self.reference
+
+
+def complete_without_charge(user: User, checkout: Checkout, on: date | None = None) -> "Outcome":
+    """Record a checkout that charges nothing (the credit notes pay it all) as paid."""
+    if checkout.total != ZERO:
+        raise CheckoutError("unverified_result")
+    return complete(user, checkout.reference, NoCharge(checkout.reference, checkout.currency), gateway=CREDIT_NOTE,
+                    on=on)

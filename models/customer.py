@@ -1,4 +1,6 @@
 """Customer accounts (with their optional invoice account) and the people who sign in."""
+from __future__ import annotations
+
 import os
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,6 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import BaseModel
 from .money import MoneyField
+
+
+# The country a customer is in when only its currency is known.
+CURRENCY_COUNTRY = {"NOK": "NO", "PLN": "PL", "SEK": "SE", "DKK": "DK"}
 
 
 class Customer(BaseModel):
@@ -23,6 +29,10 @@ class Customer(BaseModel):
     discount_percent = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     discount_days = IntegerField(default=0)
     credit_limit = MoneyField(null=True)  # None: no limit
+    # Identifiers printed on invoices and e-invoices (models/identifiers.py checks them on import).
+    org_number = CharField(max_length=20, null=True)  # Norway: organization number; Poland: NIP
+    vat_number = CharField(max_length=20, null=True)  # NO…MVA, PL…
+    country = CharField(max_length=2, null=True)  # ISO 3166 alpha-2
 
     def __str__(self):
         return f"{self.account} {self.name}"
@@ -31,6 +41,11 @@ class Customer(BaseModel):
     def billing_customer(self) -> "Customer":
         """The customer that is billed for this one's orders (itself when none is configured)."""
         return self.invoice_account if self.invoice_account_id else self
+
+    @property
+    def country_code(self) -> str | None:
+        """The customer's country; when none was given, the country of its currency (NOK: NO, PLN: PL)."""
+        return self.country or CURRENCY_COUNTRY.get(self.currency)
 
     def visible_account_ids(self) -> tuple:
         """Ids of the invoice accounts whose invoices this customer's users may see."""

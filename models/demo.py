@@ -16,15 +16,19 @@ CUSTOMERS = [
     # DIST-1's demo invoices leave about 1.0 million unpaid: the limit leaves room to order on account.
     {"account": "DIST-1", "name": "Nordic Distribution AS", "email": "ap@nordic.example", "currency": "NOK",
      "billing_address": "Storgata 1\n0155 Oslo\nNorway", "invoice_account": None,
+     "country": "NO", "org_number": "911223341", "vat_number": "NO911223341MVA",
      "payment_terms": {"net_days": 30, "discount_percent": "2", "discount_days": 10}, "credit_limit": "1500000.00"},
     {"account": "RET-1", "name": "Fjordbutikken AS", "email": "post@fjordbutikken.example", "currency": "NOK",
      "billing_address": "Kaigata 5\n5016 Bergen\nNorway", "invoice_account": "DIST-1",
+     "country": "NO", "org_number": "922334455", "vat_number": "NO922334455MVA",
      "payment_terms": {"net_days": 30, "discount_percent": "0", "discount_days": 0}, "credit_limit": "50000.00"},
     {"account": "RET-2", "name": "Nordlys Handel AS", "email": "faktura@nordlys.example", "currency": "NOK",
      "billing_address": "Storgata 40\n9008 Tromsø\nNorway", "invoice_account": "DIST-1",
+     "country": "NO", "org_number": "933445569",
      "payment_terms": {"net_days": 14}, "credit_limit": "30000.00"},
     {"account": "IND-1", "name": "Hurtownia Wisła Sp. z o.o.", "email": "ksiegowosc@wisla.example", "currency": "PLN",
      "billing_address": "ul. Marszałkowska 10\n00-590 Warszawa\nPoland", "invoice_account": None,
+     "country": "PL", "org_number": "1112223332", "vat_number": "PL1112223332",
      "payment_terms": {"net_days": 45, "discount_percent": "3", "discount_days": 14}, "credit_limit": "200000.00"},
 ]
 
@@ -37,19 +41,26 @@ USERS = [
 ]
 
 PRODUCTS = [
-    ("A-100", "Pallet wrap", "129.00", "NOK"),
-    ("A-200", "Shipping cartons (25)", "245.00", "NOK"),
-    ("B-310", "Label printer rolls", "89.50", "NOK"),
-    ("C-420", "Packing tape, 36 rolls", "399.00", "NOK"),
-    ("P-100", "Folia stretch", "59.90", "PLN"),
-    ("P-200", "Kartony wysyłkowe (25)", "119.00", "PLN"),
+    ("A-100", "Pallet wrap", "129.00", "NOK", "25"),
+    ("A-200", "Shipping cartons (25)", "245.00", "NOK", "25"),
+    ("B-310", "Label printer rolls", "89.50", "NOK", "25"),
+    ("C-420", "Packing tape, 36 rolls", "399.00", "NOK", "25"),
+    ("F-750", "Coffee beans, 1 kg", "189.00", "NOK", "15"),
+    ("P-100", "Folia stretch", "59.90", "PLN", "23"),
+    ("P-200", "Kartony wysyłkowe (25)", "119.00", "PLN", "23"),
+    ("P-810", "Kawa ziarnista, 1 kg", "79.00", "PLN", "8"),
 ]
 
+# (item, description, price in NOK, VAT in Norway, VAT in Poland): food has the reduced rates.
 ITEMS = [
-    ("A-100", "Pallet wrap", "129.00"), ("A-200", "Shipping cartons (25)", "245.00"),
-    ("B-310", "Label printer rolls", "89.50"), ("C-420", "Packing tape, 36 rolls", "399.00"),
-    ("D-530", "Shelf labels", "18.75"), ("E-640", "Hand truck", "2490.00"),
+    ("A-100", "Pallet wrap", "129.00", "25", "23"), ("A-200", "Shipping cartons (25)", "245.00", "25", "23"),
+    ("B-310", "Label printer rolls", "89.50", "25", "23"), ("C-420", "Packing tape, 36 rolls", "399.00", "25", "23"),
+    ("D-530", "Shelf labels", "18.75", "25", "23"), ("E-640", "Hand truck", "2490.00", "25", "23"),
+    ("F-750", "Coffee beans, 1 kg", "189.00", "15", "8"),
+    ("G-860", "Installation of shelving in the back store, incl. anchoring to the wall, removal of the old "
+              "shelves and packaging, and a safety check signed by the installer", "1450.00", "25", "23"),
 ]
+REFERENCES = ["PO-4471", "Innkjøp 2026-118", "Kari N.", "ZAM/2026/0042"]
 
 
 def demo_users():
@@ -59,19 +70,26 @@ def demo_users():
 def _invoice(rng, number, billed, ordered, invoice_date, net_days, currency, state):
     lines = []
     for _ in range(rng.randint(1, 4)):
-        item, description, price = rng.choice(ITEMS)
+        item, description, price, nok_vat, pln_vat = rng.choice(ITEMS)
         if currency == "PLN":
             price = str((Decimal(price) / 2).quantize(Decimal("0.01")))
         lines.append({"item": item, "description": description, "quantity": str(rng.randint(1, 40)),
-                      "unit_price": price, "tax_percent": "23" if currency == "PLN" else "25"})
+                      "unit_price": price, "tax_percent": pln_vat if currency == "PLN" else nok_vat})
     total = sum((sum(InvoiceLine.compute(Decimal(line["quantity"]), Decimal(line["unit_price"]),
                                          Decimal(line["tax_percent"])))
                  for line in lines), Decimal("0"))
     paid = {"unpaid": Decimal("0"), "paid": total, "partial": round_money(total * Decimal("0.4"))}[state]
-    return {"number": number, "invoice_account": billed, "order_account": ordered,
-            "invoice_date": invoice_date.isoformat(),
-            "due_date": (invoice_date + timedelta(days=net_days)).isoformat(),
-            "currency": currency, "lines": lines, "paid": str(paid)}
+    record = {"number": number, "invoice_account": billed, "order_account": ordered,
+              "invoice_date": invoice_date.isoformat(),
+              "due_date": (invoice_date + timedelta(days=net_days)).isoformat(),
+              "currency": currency, "lines": lines, "paid": str(paid),
+              "delivery_date": (invoice_date - timedelta(days=rng.randint(0, 3))).isoformat()}
+    if rng.random() < 0.6:
+        record["buyer_reference"] = rng.choice(REFERENCES)
+    if currency == "PLN" and state == "paid":
+        # Registered in KSeF by the back office: the seller's NIP, the day, an identifier.
+        record["ksef_number"] = f"7770000005-{invoice_date:%Y%m%d}-{rng.randrange(16 ** 12):012X}-{rng.randrange(256):02X}"
+    return record
 
 
 def demo_payload(on: date | None = None) -> dict:
@@ -99,6 +117,6 @@ def demo_payload(on: date | None = None) -> dict:
     return {
         "customers": CUSTOMERS,
         "users": [{"email": e, "name": n, "password": DEMO_PASSWORD, "customer": c} for e, n, c, _ in USERS],
-        "products": [{"item": i, "name": n, "price": p, "currency": c} for i, n, p, c in PRODUCTS],
+        "products": [{"item": i, "name": n, "price": p, "currency": c, "tax_percent": v} for i, n, p, c, v in PRODUCTS],
         "invoices": invoices,
     }

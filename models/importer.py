@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from peewee import fn
+
 from . import db
-from .customer import Customer, User
-from .invoice import Invoice, InvoiceLine, Payment
+from .credit_note import CreditNote, CreditNoteLine
+from .customer import CURRENCY_COUNTRY, Customer, User
+from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
+                          clean_vat_number)
+from .invoice import POLISH_VAT_RATES, Invoice, InvoiceLine, Payment, free_kid
 from .money import CURRENCIES, ZERO, AmountError, parse_decimal, round_money
 from .product import Product
 
@@ -29,11 +34,13 @@ class ImportSummary:
     users: int = 0
     products: int = 0
     invoices: int = 0
+    credit_notes: int = 0
     created: dict = field(default_factory=dict)
 
     def __str__(self):
         return (f"{self.customers} customers, {self.users} users, "
-                f"{self.products} products, {self.invoices} invoices")
+                f"{self.products} products, {self.invoices} invoices"
+                + (f", {self.credit_notes} credit notes" if self.credit_notes else ""))
 
 
 def _require(obj, key, record, kind=str):
@@ -89,6 +96,16 @@ def _date(obj, key, record, required=True):
         raise ImportProblem(record, key, f"{raw!r} is not a date in the form YYYY-MM-DD") from None
 
 
+def _identifier(obj, key, record, clean, *args):
+    """An optional identifier, checked by `clean` (models/identifiers.py); None when absent."""
+    if obj.get(key) in (None, ""):
+        return None
+    try:
+        return clean(obj[key], *args)
+    except IdentifierError as error:
+        raise ImportProblem(record, key, str(error)) from None
+
+
 def _currency(obj, record):
     value = _text(obj, "currency", record, 3).upper()
     if value not in CURRENCIES:
@@ -108,13 +125,15 @@ def _list(payload, key):
 def import_data(payload) -> ImportSummary:
     """Validate and upsert everything in `payload`; raise ImportProblem and write nothing on bad data."""
     if not isinstance(payload, dict):
-        raise ImportProblem("file", "-", "must hold a JSON object with customers, users, products, invoices")
+        raise ImportProblem("file", "-", "must hold a JSON object with customers, users, products, invoices, "
+                                         "credit_notes")
     summary = ImportSummary()
     with db.atomic():
         customers = _import_customers(_list(payload, "customers"), summary)
         _import_users(_list(payload, "users"), customers, summary)
         _import_products(_list(payload, "products"), summary)
         _import_invoices(_list(payload, "invoices"), customers, summary)
+        _import_credit_notes(_list(payload, "credit_notes"), summary)
     return summary
 
 
@@ -161,6 +180,10 @@ def _import_customers(records, summary) -> dict:
         )
         if "@" not in values["email"]:
             raise ImportProblem(label, "email", f"{values['email']!r} is not an email address")
+        values["country"] = _identifier(rec, "country", label, clean_country)
+        country = values["country"] or CURRENCY_COUNTRY.get(values["currency"])
+        values["org_number"] = _identifier(rec, "org_number", label, clean_org_number, country)
+        values["vat_number"] = _identifier(rec, "vat_number", label, clean_vat_number, country)
         invoice_account = rec.get("invoice_account")
         if invoice_account is not None and not isinstance(invoice_account, str):
             raise ImportProblem(label, "invoice_account", "must be a customer account or null")
@@ -234,6 +257,10 @@ def _import_products(records, summary):
         seen.add(item)
         values = dict(name=_text(rec, "name", label, 200), price=_decimal(rec, "price", label),
                       currency=_currency(rec, label), active=True)
+        values["tax_percent"] = _decimal(rec, "tax_percent", label, required=False,
+                                        default=DEFAULT_TAX_PERCENT.get(values["currency"], Decimal("25")),
+                                        maximum=Decimal("100"))
+        _check_rate(values["tax_percent"], values["currency"], label)
         product = Product.get_or_none(Product.item == item)
         if product is None:
             Product.create(item=item, **values)
@@ -242,8 +269,55 @@ def _import_products(records, summary):
         summary.products += 1
 
 
+# A product's VAT rate when the import gives none: the standard rate of its currency's market.
+DEFAULT_TAX_PERCENT = {"NOK": Decimal("25"), "PLN": Decimal("23")}
+
+
+def _check_rate(percent, currency, label):
+    if currency == "PLN" and percent not in POLISH_VAT_RATES:
+        raise ImportProblem(label, "tax_percent", f"{percent} is not a Polish VAT rate; PLN invoices are issued in "
+                            "KSeF, which takes 23, 8, 5 or 0 (and the older 22, 7, 4, 3)")
+
+
+def _lines(rec, label, currency) -> tuple[list, Decimal]:
+    """The lines of an invoice or credit note, with their amounts and taxes, and the document's total."""
+    lines = rec.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ImportProblem(label, "lines", "is required: a list with at least one line")
+    parsed_lines, total = [], ZERO
+    for line_index, line in enumerate(lines):
+        line_label = f"{label} line {line_index + 1}"
+        quantity = _decimal(line, "quantity", line_label, places=4, minimum=None)
+        if quantity == 0:
+            raise ImportProblem(line_label, "quantity", "must not be zero")
+        unit_price = _decimal(line, "unit_price", line_label, places=4)
+        tax_percent = _decimal(line, "tax_percent", line_label, required=False, default=Decimal("0"),
+                               maximum=Decimal("100"))
+        _check_rate(tax_percent, currency, line_label)
+        amount, tax = InvoiceLine.compute(quantity, unit_price, tax_percent)
+        total += amount + tax
+        parsed_lines.append(dict(
+            line_no=line_index + 1,
+            item=_text(line, "item", line_label, 40, required=False),
+            description=_text(line, "description", line_label, 500),
+            quantity=quantity, unit_price=unit_price, tax_percent=tax_percent, amount=amount, tax=tax))
+    return parsed_lines, total
+
+
+def _given_kids(records) -> set:
+    """The KIDs the file itself gives, so a KID made for another invoice never takes one of them."""
+    found = set()
+    for rec in records:
+        if isinstance(rec, dict) and rec.get("kid"):
+            try:
+                found.add(clean_kid(rec["kid"]))
+            except IdentifierError:
+                pass  # refused with its record when that invoice is read
+    return found
+
+
 def _import_invoices(records, customers, summary):
-    seen = set()
+    seen, kids, given_kids = set(), set(), _given_kids(records)
     for index, rec in enumerate(records):
         label = f"invoice #{index + 1}"
         number = _text(rec, "number", label, 40)
@@ -263,25 +337,7 @@ def _import_invoices(records, customers, summary):
         if due_date < invoice_date:
             raise ImportProblem(label, "due_date", "is before the invoice date")
         currency = _currency(rec, label)
-        lines = rec.get("lines")
-        if not isinstance(lines, list) or not lines:
-            raise ImportProblem(label, "lines", "is required: a list with at least one line")
-        parsed_lines, total = [], ZERO
-        for line_index, line in enumerate(lines):
-            line_label = f"{label} line {line_index + 1}"
-            quantity = _decimal(line, "quantity", line_label, places=4, minimum=None)
-            if quantity == 0:
-                raise ImportProblem(line_label, "quantity", "must not be zero")
-            unit_price = _decimal(line, "unit_price", line_label, places=4)
-            tax_percent = _decimal(line, "tax_percent", line_label, required=False, default=Decimal("0"),
-                                   maximum=Decimal("100"))
-            amount, tax = InvoiceLine.compute(quantity, unit_price, tax_percent)
-            total += amount + tax
-            parsed_lines.append(dict(
-                line_no=line_index + 1,
-                item=_text(line, "item", line_label, 40, required=False),
-                description=_text(line, "description", line_label, 500),
-                quantity=quantity, unit_price=unit_price, tax_percent=tax_percent, amount=amount, tax=tax))
+        parsed_lines, total = _lines(rec, label, currency)
         if total < ZERO:
             raise ImportProblem(label, "lines", "the invoice total is negative")
         paid = _decimal(rec, "paid", label, required=False, default=ZERO)
@@ -296,7 +352,22 @@ def _import_invoices(records, customers, summary):
         values = dict(invoice_account=billed, order_account=accounts["order_account"], invoice_date=invoice_date,
                       due_date=due_date, currency=currency,
                       discount_percent=billed.discount_percent if billed.has_cash_discount else Decimal("0"),
-                      discount_until=billed.discount_date_for(invoice_date))
+                      discount_until=billed.discount_date_for(invoice_date),
+                      buyer_reference=_text(rec, "buyer_reference", label, 100, required=False, default=None),
+                      delivery_date=_date(rec, "delivery_date", label, required=False),
+                      delivery_address=_text(rec, "delivery_address", label, 1000, required=False, default=None),
+                      ksef_number=_identifier(rec, "ksef_number", label, clean_ksef_number))
+        if values["ksef_number"] and currency != "PLN":
+            raise ImportProblem(label, "ksef_number", "only PLN invoices are registered in KSeF")
+        kid = _identifier(rec, "kid", label, clean_kid)
+        if kid and currency != "NOK":
+            raise ImportProblem(label, "kid", "a KID is the payment reference of NOK invoices")
+        if kid and (kid in kids or Invoice.select().where(Invoice.kid == kid, Invoice.number != number).exists()):
+            raise ImportProblem(label, "kid", f"{kid} is already the KID of another invoice")
+        if currency == "NOK":
+            kid = kid or (invoice.kid if invoice is not None else None) or free_kid(number, kids | given_kids)
+            kids.add(kid)
+        values["kid"] = kid
         if invoice is None:
             invoice = Invoice(number=number, **values)
         else:
@@ -311,3 +382,54 @@ def _import_invoices(records, customers, summary):
             Payment.create(invoice=invoice, amount=paid, method=Payment.METHOD_IMPORTED,
                            gateway_reference="before import", created_at=invoice.created_at)
         summary.invoices += 1
+
+
+def _import_credit_notes(records, summary):
+    """Credit notes: each credits (part of) one invoice, whose accounts it takes; together they never credit
+    more than the invoice's total, and a re-import never takes a credit note below what was already used of it."""
+    seen = set()
+    for index, rec in enumerate(records):
+        label = f"credit note #{index + 1}"
+        number = _text(rec, "number", label, 40)
+        label = f"credit note {number}"
+        if number in seen:
+            raise ImportProblem(label, "number", "appears twice in the file")
+        seen.add(number)
+        invoice_number = _text(rec, "invoice", label, 40)
+        invoice = Invoice.get_or_none(Invoice.number == invoice_number)
+        if invoice is None:
+            raise ImportProblem(label, "invoice", f"names unknown invoice {invoice_number!r}")
+        invoice_date = _date(rec, "invoice_date", label)
+        if invoice_date < invoice.invoice_date:
+            raise ImportProblem(label, "invoice_date", f"is before the date of invoice {invoice.number}")
+        currency = _currency(rec, label)
+        if currency != invoice.currency:
+            raise ImportProblem(label, "currency", f"must be the currency of invoice {invoice.number}, "
+                                f"{invoice.currency}")
+        parsed_lines, total = _lines(rec, label, currency)
+        total = round_money(total)
+        if total <= ZERO:
+            raise ImportProblem(label, "lines", "the credit note's total must be greater than zero")
+        note = CreditNote.get_or_none(CreditNote.number == number)
+        others = (CreditNote.select(fn.SUM(CreditNote.total)).where(CreditNote.invoice == invoice.id,
+                                                                    CreditNote.number != number).scalar())
+        credited = Invoice.total.python_value(others) or ZERO
+        if credited + total > invoice.total:
+            raise ImportProblem(label, "lines", f"credits {total} of invoice {invoice.number}, which has "
+                                f"{invoice.total - credited} left to credit")
+        if note is not None and total < note.used:
+            raise ImportProblem(label, "lines", f"{note.used} of it has already been used to pay invoices; its "
+                                "total cannot be less")
+        values = dict(invoice=invoice.id, invoice_account=invoice.invoice_account_id,
+                      order_account=invoice.order_account_id, invoice_date=invoice_date, currency=currency,
+                      total=total, reason=_text(rec, "reason", label, 500, required=False, default=None),
+                      ksef_number=_identifier(rec, "ksef_number", label, clean_ksef_number))
+        if values["ksef_number"] and currency != "PLN":
+            raise ImportProblem(label, "ksef_number", "only PLN credit notes are registered in KSeF")
+        if note is None:
+            note = CreditNote.create(number=number, **values)
+        else:
+            CreditNote.update(**values).where(CreditNote.id == note.id).execute()
+            CreditNoteLine.delete().where(CreditNoteLine.credit_note == note.id).execute()
+        CreditNoteLine.insert_many([dict(credit_note=note.id, **line) for line in parsed_lines]).execute()
+        summary.credit_notes += 1

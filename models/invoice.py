@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from peewee import CharField, DateField, DateTimeField, DecimalField, ForeignKeyField, IntegerField, fn
+from peewee import CharField, DateField, DateTimeField, DecimalField, ForeignKeyField, IntegerField, TextField, fn
 
 from . import BaseModel, clock
 from .customer import Customer, User
+from .identifiers import kid_candidates
 from .money import ZERO, MoneyField, round_money
 
 UNPAID, PARTIAL, PAID = "unpaid", "partial", "paid"
@@ -29,6 +30,28 @@ def derive_status(total: Decimal, balance: Decimal) -> str:
     if balance < total:
         return PARTIAL
     return UNPAID
+
+
+# The VAT rates a Polish (KSeF) invoice can carry.
+POLISH_VAT_RATES = tuple(Decimal(rate) for rate in ("23", "22", "8", "7", "5", "4", "3", "0"))
+
+
+def free_kid(number: str, reserved=()) -> str:
+    """A KID for invoice `number` that no other invoice has (nor any in `reserved`): the invoice number's digits
+    with a MOD10 check digit, or the first free variant of it (models/identifiers.py: kid_candidates)."""
+    batch = []
+    for candidate in kid_candidates(number):
+        if candidate in reserved:
+            continue
+        batch.append(candidate)
+        if len(batch) == 20:
+            taken = {kid for (kid,) in Invoice.select(Invoice.kid).where(
+                Invoice.kid.in_(batch), Invoice.number != number).tuples()}
+            for kid in batch:
+                if kid not in taken:
+                    return kid
+            batch = []
+    raise ValueError(f"no free KID for {number}")
 
 
 def is_plausible_number(number) -> bool:
@@ -97,6 +120,12 @@ class Invoice(InvoiceFigures, BaseModel):
     discount_percent = DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     discount_until = DateField(null=True)
     created_at = DateTimeField(default=clock.utcnow)
+    # What a finance department books and pays it by (docs/einvoices.md).
+    kid = CharField(max_length=25, null=True, unique=True)  # NOK invoices: the payment reference (KID)
+    buyer_reference = CharField(max_length=100, null=True)  # the buyer's reference (PO number)
+    delivery_date = DateField(null=True)
+    delivery_address = TextField(null=True)
+    ksef_number = CharField(max_length=40, null=True)  # PLN invoices registered in KSeF
 
     class Meta:
         indexes = (

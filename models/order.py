@@ -28,7 +28,7 @@ from peewee import (
 
 from . import BaseModel, clock, lock_rows, write_transaction
 from .customer import Customer, User
-from .invoice import PAID, Invoice, InvoiceLine, Payment
+from .invoice import PAID, Invoice, InvoiceLine, Payment, free_kid
 from .invoice import PricedLine
 from .money import ZERO, MoneyField, cents_to_money, round_money
 from .product import Product
@@ -42,17 +42,12 @@ METHODS = (ON_ACCOUNT, CARD)
 AWAITING_PAYMENT, OPEN, INVOICED, CANCELLED = "awaiting_payment", "open", "invoiced", "cancelled"
 PLACED_STATUSES = (OPEN, INVOICED)
 
-# Products carry no tax rate of their own yet: the seller's VAT for the currency's market.
-VAT_PERCENT = {"NOK": Decimal("25"), "PLN": Decimal("23")}
-DEFAULT_VAT_PERCENT = Decimal("25")
 MAX_QUANTITY = Decimal("100000")
 
 
 def tax_percent_for(product) -> Decimal:
-    own = getattr(product, "tax_percent", None)
-    if own is not None:
-        return Decimal(own)
-    return VAT_PERCENT.get(product.currency, DEFAULT_VAT_PERCENT)
+    """The product's own VAT rate (products.tax_percent, set by the import)."""
+    return Decimal(product.tax_percent)
 
 
 class OrderRefused(Refusal):
@@ -74,6 +69,9 @@ class SalesOrder(BaseModel):
     tax = MoneyField(default=ZERO)
     total = MoneyField(default=ZERO)
     gateway_reference = CharField(max_length=100, null=True)
+    # Asked at checkout: the buyer's own reference (PO number) and where the goods go; both reach the invoice.
+    buyer_reference = CharField(max_length=100, null=True)
+    delivery_address = TextField(null=True)
     invoice = ForeignKeyField(Invoice, null=True, backref="sales_orders", on_delete="SET NULL")
     created_at = DateTimeField(default=clock.utcnow)
     invoiced_at = DateTimeField(null=True)
@@ -253,7 +251,26 @@ def quote(cart) -> Quote | None:
     return Quote(currencies.pop(), subtotal, tax, subtotal + tax)
 
 
-def place_order(user: User, cart, method: str, cart_version: int | None = None) -> SalesOrder:
+MAX_REFERENCE, MAX_ADDRESS = 100, 1000
+
+
+def clean_order_details(buyer_reference, delivery_address) -> tuple[str | None, str | None]:
+    """The checkout's Your reference and Delivery address: trimmed, printable (newlines allowed in the address),
+    within their lengths; None when left empty. Raises OrderRefused naming the field."""
+    found = []
+    for field, value, limit in (("buyer_reference", buyer_reference, MAX_REFERENCE),
+                                ("delivery_address", delivery_address, MAX_ADDRESS)):
+        value = (value or "").replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+        lines = value.split("\n")
+        if len(value) > limit or (field == "buyer_reference" and len(lines) > 1) or \
+                not all(line.isprintable() for line in lines):
+            raise OrderRefused(f"bad_{field}", field, limit=limit)
+        found.append("\n".join(line.strip() for line in lines) or None)
+    return found[0], found[1]
+
+
+def place_order(user: User, cart, method: str, cart_version: int | None = None, buyer_reference: str | None = None,
+                delivery_address: str | None = None) -> SalesOrder:
     """Turn `user`'s product cart into a sales order, or raise OrderRefused with nothing recorded.
 
     On account: checked against the invoice account's credit limit while holding its row lock,
@@ -263,6 +280,7 @@ def place_order(user: User, cart, method: str, cart_version: int | None = None) 
     """
     if method not in METHODS:
         raise OrderRefused("unknown_method")
+    buyer_reference, delivery_address = clean_order_details(buyer_reference, delivery_address)
     if getattr(cart, "user_id", user.id) != user.id:
         raise ValueError("a cart is ordered by its own user")
     customer = user.customer
@@ -296,7 +314,8 @@ def place_order(user: User, cart, method: str, cart_version: int | None = None) 
             order_account=customer.id, invoice_account=billed.id, placed_by=user.id, payment_method=method,
             status=OPEN if method == ON_ACCOUNT else AWAITING_PAYMENT, currency=currency,
             billing_name=billed.name, billing_address=billed.billing_address,
-            subtotal=subtotal, tax=tax, total=total)
+            subtotal=subtotal, tax=tax, total=total, buyer_reference=buyer_reference,
+            delivery_address=delivery_address)
         order.number = f"SO-{order.id:06d}"
         order.save(only=[SalesOrder.number])
         SalesOrderLine.insert_many([
@@ -353,7 +372,10 @@ def invoice_order(order_id: int, on: date | None = None) -> InvoicedOrder | None
             number=invoice_number_for(order), invoice_account=billed.id, order_account=order.order_account_id,
             invoice_date=on, due_date=billed.due_date_for(on), currency=order.currency,
             discount_percent=billed.discount_percent if billed.has_cash_discount else Decimal("0"),
-            discount_until=billed.discount_date_for(on))
+            discount_until=billed.discount_date_for(on), buyer_reference=order.buyer_reference,
+            delivery_address=order.delivery_address)
+        if order.currency == "NOK":
+            invoice.kid = free_kid(invoice.number)
         paid = order.total if order.payment_method == CARD else ZERO
         invoice.set_total(order.total, paid)
         invoice.save()

@@ -15,10 +15,19 @@ USERS = {
 }
 
 
+# Organization and VAT numbers with valid check digits (Norwegian MOD11, Polish NIP).
+IDENTIFIERS = {
+    "DIST-1": {"country": "NO", "org_number": "911223341", "vat_number": "NO911223341MVA"},
+    "RET-1": {"country": "NO", "org_number": "922334455", "vat_number": "NO922334455MVA"},
+    "RET-2": {"country": "NO", "org_number": "933445569"},
+    "IND-1": {"country": "PL", "org_number": "1112223332", "vat_number": "PL1112223332"},
+}
+
+
 def customer(account, invoice_account=None, currency="NOK", terms=None, credit_limit=None, email=None):
     record = {"account": account, "name": f"{account} Company", "email": email or f"ap@{account.lower()}.example",
               "currency": currency, "billing_address": f"{account} street 1\n0150 Oslo",
-              "invoice_account": invoice_account}
+              "invoice_account": invoice_account, **IDENTIFIERS.get(account, {})}
     if terms is not None:
         record["payment_terms"] = terms
     if credit_limit is not None:
