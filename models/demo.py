@@ -119,4 +119,23 @@ def demo_payload(on: date | None = None) -> dict:
         "users": [{"email": e, "name": n, "password": DEMO_PASSWORD, "customer": c} for e, n, c, _ in USERS],
         "products": [{"item": i, "name": n, "price": p, "currency": c, "tax_percent": v} for i, n, p, c, v in PRODUCTS],
         "invoices": invoices,
+        "credit_notes": _credit_notes(invoices, on),
     }
+
+
+# (credit note number, credited invoice, reason): goods returned from a few open invoices, one per account.
+CREDITS = [("CN-1001", "INV-1002", "Returned: damaged in transport"), ("CN-1002", "INV-1006", "Price correction"),
+           ("CN-2001", "INV-2002", "Returned goods"), ("KOR-4001", "FV-4002", "Zwrot towaru")]
+
+
+def _credit_notes(invoices: list, on: date) -> list:
+    """A credit note for one unit of the first line of each invoice in CREDITS: credit to use in the cart."""
+    by_number = {invoice["number"]: invoice for invoice in invoices}
+    notes = []
+    for number, credited, reason in CREDITS:
+        invoice = by_number[credited]
+        line = dict(invoice["lines"][0], quantity="1")
+        notes.append({"number": number, "invoice": credited, "currency": invoice["currency"], "reason": reason,
+                      "invoice_date": max(date.fromisoformat(invoice["invoice_date"]), on - timedelta(days=1))
+                      .isoformat(), "lines": [line]})
+    return notes
