@@ -6,13 +6,14 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
 
-.PHONY: run test test-fast bench wrk worker install install-dev chromium translations messages clean help
+.PHONY: run test test-fast bench bench-pdf wrk worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - install what tests need (virtualenv, Chromium) and run the whole suite"
 	@echo "make worker - run the background worker alone (make run already starts it)"
 	@echo "make bench  - generate a large data set and measure the portal against bare Flask"
+	@echo "make bench-pdf - time the invoice PDF up to 10,000 lines"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +78,10 @@ wrk:
 
 bench: install-dev wrk
 	$(BIN)/python -m bench.run $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
+
+# How long the invoice PDF takes, up to a 10,000-line invoice, in each language (target: under 10 s).
+bench-pdf: install-dev
+	$(BIN)/python -m bench.pdf $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

@@ -31,6 +31,7 @@ PAYMENT_METHOD = {
     "card": lazy_gettext("Card"),
     "on_account": lazy_gettext("On account"),
     "imported": lazy_gettext("Paid before"),
+    "credit_note": lazy_gettext("Credit note"),
 }
 REQUEST_TYPE = {
     "invoice_copy": lazy_gettext("Invoice copy by email"),

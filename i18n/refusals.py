@@ -99,6 +99,35 @@ TEXTS = {
     "cart_changed": lambda p: _("Your cart changed after you opened the checkout. Check it and place the order "
                                 "again."),
     "unknown_method": lambda p: _("Choose a payment method: On account or Card."),
+    "bad_buyer_reference": lambda p: _("Your reference must be one line of at most %(limit)s characters.",
+                                       limit=p["limit"]),
+    "bad_delivery_address": lambda p: _("The delivery address must be at most %(limit)s characters of text.",
+                                        limit=p["limit"]),
+    # Credit notes in the cart ------------------------------------------------------------------------
+    "credit_note_no_invoices": lambda p: _(
+        "Credit note %(number)s pays invoices: put an invoice of the same account in the cart first.",
+        number=p["number"]),
+    "credit_note_other_currency": lambda p: _(
+        "Credit note %(number)s is in %(currency)s, and the invoices in your cart are in %(cart_currency)s. A "
+        "credit note pays invoices of its own currency.", number=p["number"], currency=p["currency"],
+        cart_currency=p["cart_currency"]),
+    "credit_note_other_account": lambda p: _(
+        "Credit note %(number)s belongs to another account than the invoices in your cart. A credit note pays "
+        "invoices of its own account.", number=p["number"]),
+    "credit_note_used_up": lambda p: _("Credit note %(number)s has been used in full.", number=p["number"]),
+    "credit_note_gone": lambda p: _("Credit note %(number)s can no longer be used here. Stop using it in the cart.",
+                                    number=p["number"]),
+    "credit_note_used": lambda p: _(
+        "Credit note %(number)s has just been used by someone else. Nothing was charged; check the cart and pay "
+        "again.", number=p["number"]),
+    # E-invoices ----------------------------------------------------------------------------------------
+    "no_endpoint": lambda p: _(
+        "This document cannot be an e-invoice: %(name)s has no organization number to address it to. Download "
+        "the PDF instead, or ask the seller to add the number.", name=p["name"]),
+    "no_seller_nip": lambda p: _(
+        "KSeF invoices need the seller's Polish tax number (NIP), which is not set up. Download the PDF instead."),
+    "ksef_rate": lambda p: _("A KSeF invoice cannot carry a VAT rate of %(rate)s. Download the PDF instead.",
+                             rate=p["rate"]),
 }
 
 

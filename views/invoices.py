@@ -1,5 +1,5 @@
-"""The invoice list (with its htmx-swapped results) and the invoice page."""
-from flask import Blueprint, abort, render_template, request
+"""The invoice list (with its htmx-swapped results), the invoice page and its e-invoice."""
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -7,11 +7,14 @@ from playhouse.flask_utils import get_object_or_404
 
 from models import clock
 from models.customer import Customer
-from models.invoice import Invoice, InvoiceLine, Payment, is_plausible_number
+from models.invoice import Invoice, is_plausible_number
 from models.invoice_list import ListParams, cache_key, list_invoices
 from models.roles import ACTIONS, may
 from models.summary import summary_rows
 from i18n.formatting import locale_name
+from i18n.refusals import refusal_text
+from services.documents import InvoiceDocument
+from services.einvoice import EInvoiceUnavailable, build_einvoice
 from .context import cart_contents
 from .rendered_cache import rendered
 from .responses import is_htmx
@@ -87,7 +90,29 @@ def detail(number):
         .switch(Invoice)
         .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id), attr="order_account"),
         Invoice.number == number)
-    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice).order_by(InvoiceLine.line_no))
-    payments = list(Payment.select().where(Payment.invoice == invoice).order_by(Payment.created_at, Payment.id))
-    return render_template("invoices/detail.html", invoice=invoice, lines=lines, payments=payments,
-                           today=clock.today())
+    document = InvoiceDocument.load(invoice)
+    return render_template("invoices/detail.html", invoice=invoice, document=document, lines=document.lines,
+                           payments=document.payments, today=clock.today())
+
+
+def einvoice_response(document):
+    """The e-invoice as a download, or a page saying why this document cannot be one (409)."""
+    try:
+        einvoice = build_einvoice(document)
+    except EInvoiceUnavailable as error:
+        return render_template("errors/error.html", title=_("No e-invoice"),
+                               message=refusal_text(error)), 409
+    return Response(einvoice.content, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{einvoice.filename}"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/invoices/<number>/einvoice.xml")
+@login_required
+def einvoice(number):
+    """Download e-invoice: EHF 3.0 (PEPPOL BIS Billing 3.0 UBL) for NOK invoices, KSeF FA(3) for PLN ones."""
+    try:
+        invoice = Invoice.get_visible(current_user, number)
+    except Invoice.DoesNotExist:
+        abort(404)
+    return einvoice_response(InvoiceDocument.load(invoice))
