@@ -274,6 +274,9 @@ class Receipt:
     def credited(self, line) -> Decimal:
         return sum((use.amount for use in self.credits if use.invoice_id == line.invoice_id), ZERO)
 
+    def invoice_number(self, invoice_id) -> str:
+        return next((line.invoice.number for line in self.lines if line.invoice_id == invoice_id), "")
+
     @property
     def discount(self) -> Decimal:
         return sum((line.discount for line in self.lines), ZERO)

@@ -87,8 +87,10 @@ def open_credit_notes(user: User, accounts, currency: str) -> list[CreditNote]:
     visible = [account for account in accounts if account in Invoice.visible_account_ids(user)]
     if not visible or not currency:
         return []
-    return list(CreditNote.select().where(CreditNote.invoice_account.in_(visible), CreditNote.currency == currency,
-                                          CreditNote.total > CreditNote.used)
+    return list(CreditNote.select(CreditNote, Invoice.id, Invoice.number)
+                .join(Invoice, on=(CreditNote.invoice == Invoice.id), attr="invoice")
+                .where(CreditNote.invoice_account.in_(visible), CreditNote.currency == currency,
+                       CreditNote.total > CreditNote.used)
                 .order_by(CreditNote.invoice_date, CreditNote.id))
 
 

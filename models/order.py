@@ -33,6 +33,7 @@ from .invoice import PricedLine
 from .money import ZERO, MoneyField, cents_to_money, round_money
 from .product import Product
 from .refusal import Refusal
+from .vat import breakdown
 
 ON_ACCOUNT, CARD = "on_account", "card"
 METHODS = (ON_ACCOUNT, CARD)
@@ -235,6 +236,7 @@ class Quote:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+    vat: list = ()  # VAT per rate (models/vat.py)
 
 
 def quote(cart) -> Quote | None:
@@ -248,7 +250,7 @@ def quote(cart) -> Quote | None:
         return None
     subtotal = sum((line.amount for line in lines), ZERO)
     tax = sum((line.tax for line in lines), ZERO)
-    return Quote(currencies.pop(), subtotal, tax, subtotal + tax)
+    return Quote(currencies.pop(), subtotal, tax, subtotal + tax, breakdown(lines))
 
 
 MAX_REFERENCE, MAX_ADDRESS = 100, 1000

@@ -165,7 +165,8 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
     Written in the requester's language. `invoice` is the one the requester may see.
     """
     from i18n import labels
-    from services.invoice_pdf import InvoiceDocument, render_invoice_pdf
+    from services.documents import InvoiceDocument
+    from services.invoice_pdf import render_invoice_pdf
 
     config = current_app.config
     sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"

@@ -12,20 +12,32 @@ from flask_login import current_user, login_required
 
 from models import clock
 from models.cart import Cart, CartError, CartLine
+from models.credit_note import CreditNote
 from models.invoice import Invoice
 from models.product import Product
-from models.roles import ORDER, PAY
+from models.roles import ORDER, PAY, may
 from .context import forget_cart_contents
 from .permissions import requires
-from .responses import back, is_htmx, message_or_back, page_or_fragment
+from .responses import back, is_htmx, message, message_or_back, page_or_fragment
 
 bp = Blueprint("cart", __name__)
+
+
+def _offered(cart: Cart) -> list:
+    """The open credit notes the cart offers against its invoices (to whoever may pay)."""
+    return cart.offered_credit_notes(current_user) if may(current_user, PAY) else []
 
 
 def _cart_page(cart: Cart, errors=None, values=None, status: int = 200):
     errors = {**cart.problems(clock.today()), **(errors or {})}
     return page_or_fragment("cart/index.html", "cart/_cart.html", status, cart=cart, errors=errors,
-                            values=values or {}, today=clock.today())
+                            values=values or {}, today=clock.today(), offered_credit_notes=_offered(cart))
+
+
+def _cart_swap(cart: Cart, text: str | None = None, status: int = 200):
+    """The whole cart in place (htmx), with the header's count and a message."""
+    return render_template("cart/_cart_swap.html", cart=cart, errors=cart.problems(clock.today()), values={},
+                           today=clock.today(), message=text, offered_credit_notes=_offered(cart)), status
 
 
 # The cart page ---------------------------------------------------------------------------------
@@ -134,6 +146,11 @@ def _change_line(line_id: int, kind: str, change, swap_template: str):
         if errors:
             return _cart_page(cart, errors, values, status)
         return redirect(url_for(".index"), 303)
+    if cart.credit_notes() and not errors:
+        # What the credit notes pay follows the amounts: the whole cart is redrawn, not just the row.
+        response = _cart_page(cart)
+        response.headers.update({"HX-Retarget": "#cart", "HX-Reswap": "outerHTML"})
+        return response
     return render_template(swap_template, cart=cart, line=line, errors=errors, values=values,
                            today=clock.today()), status
 
@@ -164,8 +181,7 @@ def remove(line_id):
     forget_cart_contents()
     text = _("%(name)s was removed from the cart.", name=name)
     if is_htmx():
-        return render_template("cart/_cart_swap.html", cart=cart, errors=cart.problems(clock.today()), values={},
-                               today=clock.today(), message=text)
+        return _cart_swap(cart, text)
     flash(text, "success")
     return redirect(url_for(".index"), 303)
 
@@ -178,7 +194,51 @@ def clear():
     forget_cart_contents()
     text = _("The cart is empty.")
     if is_htmx():
-        return render_template("cart/_cart_swap.html", cart=cart, errors={}, values={}, today=clock.today(),
-                               message=text)
+        return _cart_swap(cart, text)
+    flash(text, "success")
+    return redirect(url_for(".index"), 303)
+
+
+# Credit notes against the invoices ---------------------------------------------------------------------
+def _credit_note_or_404(number: str) -> CreditNote:
+    try:
+        return CreditNote.get_visible(current_user, number)
+    except CreditNote.DoesNotExist:
+        abort(404)
+
+
+@bp.post("/cart/credit-notes/<number>")
+@login_required
+@requires(PAY)
+def use_credit_note(number):
+    """Use credit note <number>: it pays invoices of its account and currency in the cart."""
+    note = _credit_note_or_404(number)
+    cart = Cart.for_user(current_user)
+    try:
+        cart.use_credit_note(note, current_user)
+    except CreditNote.DoesNotExist:
+        abort(404)
+    except CartError as error:
+        if is_htmx():
+            return message(error.message, 409)
+        flash(error.message, "error")
+        return redirect(url_for(".index"), 303)
+    text = _("Credit note %(number)s is used against your invoices.", number=note.number)
+    if is_htmx():
+        return _cart_swap(cart, text)
+    flash(text, "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/cart/credit-notes/<number>/stop")
+@login_required
+@requires(PAY)
+def stop_using_credit_note(number):
+    note = _credit_note_or_404(number)
+    cart = Cart.for_user(current_user)
+    cart.stop_using_credit_note(note)
+    text = _("Credit note %(number)s is no longer used.", number=note.number)
+    if is_htmx():
+        return _cart_swap(cart, text)
     flash(text, "success")
     return redirect(url_for(".index"), 303)

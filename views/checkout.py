@@ -21,13 +21,15 @@ from .permissions import requires
 bp = Blueprint("checkout", __name__)
 
 
-def _page(cart: Cart, error: str | None = None, status: int = 200):
-    """The checkout page: for a product cart also who is billed, with their credit, and the order's total."""
+def checkout_page(cart: Cart, error: str | None = None, status: int = 200, values: dict | None = None,
+                  field_error: str | None = None):
+    """The checkout page: for a product cart also who is billed, with their credit, the order's total with VAT per
+    rate, and Your reference / Delivery address (`values` as typed, `field_error` naming the one refused)."""
     products = cart.kind == PRODUCTS
     response = make_response(render_template(
         "checkout/index.html", cart=cart, error=error, today=clock.today(), card_available=card_payments_available(),
         billing=billing_for(current_user.customer) if products else None,
-        order_total=quote(cart) if products else None), status)
+        order_total=quote(cart) if products else None, values=values or {}, field_error=field_error), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -45,7 +47,7 @@ def index():
             for problem in problems.values():
                 flash(problem.message, "error")
             return redirect(url_for("cart.index"), 303)
-    return _page(cart)
+    return checkout_page(cart)
 
 
 @bp.post("/checkout")
@@ -63,10 +65,16 @@ def pay():
         if error.code == "no_invoices":
             flash(error.message, "error")
             return redirect(url_for("cart.index"), 303)
-        return _page(cart, error.message, 422)
+        return checkout_page(cart, error.message, 422)
     except GatewayUnavailable:
-        return _page(cart, _("Card payments are not available right now. Nothing was charged; please try "
+        return checkout_page(cart, _("Card payments are not available right now. Nothing was charged; please try "
                              "again later."), 503)
+    if checkout.total == 0:  # the credit notes pay it all: nothing to charge, no gateway
+        outcome = payments.complete_without_charge(current_user, checkout, clock.today())
+        if outcome.paid:
+            return redirect(url_for(".receipt", reference=outcome.checkout.gateway_reference), 303)
+        flash(outcome.error.message if outcome.error else _("This payment could not be recorded."), "error")
+        return redirect(url_for("cart.index"), 303)
     location = gateway.create_payment(
         checkout.total, checkout.currency, checkout.reference,
         return_url=url_for(".gateway_return", reference=checkout.reference, _external=True),

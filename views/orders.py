@@ -25,6 +25,8 @@ from models.order import (
 )
 from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
 from models.roles import ORDER
+from models.vat import breakdown
+from .checkout import checkout_page
 from .permissions import requires
 from .responses import is_htmx, message, redirect_to
 
@@ -36,6 +38,9 @@ def _refused(error: OrderRefused, status: int = 422):
     if is_htmx():
         return message(error.message, status, title=_("Order not placed"))
     cart = Cart.for_user(current_user)
+    if error.field in ("buyer_reference", "delivery_address"):  # the checkout again, as typed, the field marked
+        return checkout_page(cart, error.message, status, field_error=error.field, values={
+            key: (request.form.get(key) or "")[:2000] for key in ("buyer_reference", "delivery_address")})
     return render_template("orders/refused.html", message=error.message, cart=cart,
                            billing=billing_for(current_user.customer),
                            order_total=quote(cart) if cart.kind == "products" else None), status
@@ -59,7 +64,9 @@ def place():
     if cart.kind == INVOICES:
         return _refused(OrderRefused("invoice_cart"))
     try:
-        order = place_order(current_user, cart, method, cart_version=_form_cart_version())
+        order = place_order(current_user, cart, method, cart_version=_form_cart_version(),
+                            buyer_reference=request.form.get("buyer_reference"),
+                            delivery_address=request.form.get("delivery_address"))
     except OrderRefused as error:
         return _refused(error)
     if order.status == AWAITING_PAYMENT:
@@ -117,7 +124,7 @@ def detail(number):
     lines = list(SalesOrderLine.select().where(SalesOrderLine.order == order).order_by(SalesOrderLine.line_no))
     accounts = {c.id: c for c in Customer.select().where(
         Customer.id.in_([order.order_account_id, order.invoice_account_id]))}
-    return render_template("orders/detail.html", order=order, lines=lines,
+    return render_template("orders/detail.html", order=order, lines=lines, vat=breakdown(lines),
                            order_account=accounts[order.order_account_id],
                            invoice_account=accounts[order.invoice_account_id],
                            just_placed=order.placed_by_id == current_user.id and order.status == OPEN)
