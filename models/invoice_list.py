@@ -20,7 +20,8 @@ from .invoice import OPEN_STATUSES, CashDiscount, Invoice, InvoiceFigures
 from .money import ZERO
 from .summary import summary_rows
 
-STATUS_FILTERS = ("all", "unpaid", "partial", "paid", "overdue")
+# "credit_notes" lists the credit notes instead (models/credit_note.py: list_credit_notes).
+STATUS_FILTERS = ("all", "unpaid", "partial", "paid", "overdue", "credit_notes")
 WHOSE_FILTERS = ("all", "own", "org")
 SORTS = {
     "due_date": ("due_date", False),

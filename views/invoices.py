@@ -8,6 +8,7 @@ from playhouse.flask_utils import get_object_or_404
 from models import clock
 from models.customer import Customer
 from models.invoice import Invoice, is_plausible_number
+from models.credit_note import list_credit_notes
 from models.invoice_list import ListParams, cache_key, list_invoices
 from models.roles import ACTIONS, may
 from models.summary import summary_rows
@@ -51,6 +52,8 @@ def index():
     if params.whose != "all" and organization is None:
         params.whose = "all"
     on = clock.today()
+    if params.status == "credit_notes":
+        return _credit_notes(params, organization)
     summary = summary_rows(Invoice.visible_account_ids(user, params.whose))
     fragment = is_htmx()
     allowed = tuple(action for action in ACTIONS if may(user, action))
@@ -74,6 +77,20 @@ def index():
     else:
         html = render_template("invoices/index.html", params=params, organization=organization,
                                summary_html=Markup(parts[0]), results_html=Markup(parts[1]))
+    return html, 200, {"Vary": "HX-Request"}
+
+
+def _credit_notes(params, organization):
+    """The list's "Credit notes" filter: the credit notes the user may see, amounts negative, newest first."""
+    rows, count, page, pages = list_credit_notes(current_user, params.page)
+    context = dict(rows=rows, count=count, page=page, pages=pages, params=params)
+    summary_html = render_template("invoices/_credit_notes_summary.html", **context)
+    results_html = render_template("invoices/_credit_notes.html", **context)
+    if is_htmx():
+        html = f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n{results_html}'
+    else:
+        html = render_template("invoices/index.html", params=params, organization=organization,
+                               summary_html=Markup(summary_html), results_html=Markup(results_html))
     return html, 200, {"Vary": "HX-Request"}
 
 
