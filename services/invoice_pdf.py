@@ -323,10 +323,13 @@ class _Renderer:
         y2 = top
         for label, value in facts:
             label_lines = t.wrap(t.clean(label), label_w, 8.5, max_lines=3)
-            value_lines = t.wrap(t.clean(value), value_w, 8.5, max_lines=4)
+            value = t.clean(value)
+            # An identifier (one word: a KSeF number, a KID) keeps to one line in a smaller size rather than break.
+            size = t.fitting_size(value, value_w, 8.5, whole=True, smallest=6) if " " not in value.strip() else 8.5
+            value_lines = t.wrap(value, value_w, size, max_lines=4)
             t.block(self.left + half, y2, label_lines, 8.5, color=MUTED)
-            t.block(value_x, y2, value_lines, 8.5)
-            y2 += t.height(max(len(label_lines), len(value_lines)), 8.5) + 0.8
+            t.block(value_x, y2, value_lines, size)
+            y2 += max(t.height(len(label_lines), 8.5), t.height(len(value_lines), size)) + 0.8
         self.y = max(y, y2) + 5
 
     def lines_table(self, lines, currency: str, sign: int = 1) -> None:
