@@ -4,9 +4,11 @@ from datetime import date
 
 import pytest
 
-from bench.data import DIST, MEASURED_ACCOUNT, MEASURED_EMAIL, RETAILERS, Plan, generate, import_payload, visible_count
+from bench.data import (DIST, MEASURED_ACCOUNT, MEASURED_EMAIL, RETAILERS, USERS_PER_COMPANY, Plan, customer_records,
+                        generate, import_payload, invoice_facts, is_bench_email, mixed_companies, mixed_users, users,
+                        visible_count)
 
-PLAN = Plan(invoices=400, customers=RETAILERS + 20, today=date(2026, 11, 22))
+PLAN = Plan(invoices=400, customers=RETAILERS + 40, companies=20, today=date(2026, 11, 22))
 
 
 def snapshot():
@@ -76,3 +78,39 @@ def test_the_plan_has_the_shape_the_issue_asks_for(app):
 @pytest.mark.parametrize("size, expected", [(10_000, 210), (100_000, 2_100), (1_000_000, 21_000)])
 def test_the_measured_user_sees_a_fixed_share(size, expected):
     assert visible_count(Plan(invoices=size)) == expected
+
+
+def test_the_mixed_scenario_has_200_companies_of_5_users():
+    companies = mixed_companies(Plan())
+    kinds = [c.kind for c in companies]
+    assert len(companies) == 200
+    assert (kinds.count("distributor"), kinds.count("retailer"), kinds.count("independent")) == (20, 100, 80)
+    for c in companies:  # a retailer's organization account is a distributor, which has none itself
+        assert (c.org is not None) == (c.kind == "retailer")
+        if c.org is not None:
+            assert companies[c.org].kind == "distributor" and companies[c.org].org is None
+    emails = [e for e, _, _ in mixed_users(Plan())]
+    assert len(emails) == len(set(emails)) == 200 * USERS_PER_COMPANY
+    assert all(is_bench_email(e) for e, _, _ in users(Plan())) and not is_bench_email("ap@example.com")
+
+
+def test_a_mixed_user_sees_their_company_and_its_organization_account(app):
+    from models import db
+    from models.customer import User
+    from models.invoice import Invoice
+
+    customers = customer_records(PLAN)
+    billed = {}
+    ordered_by_retailers = 0
+    for _, b, o, *_ in invoice_facts(PLAN, customers):
+        billed[b] = billed.get(b, 0) + 1
+        ordered_by_retailers += b != o
+    assert ordered_by_retailers  # distributors are billed for their retailers' orders
+    org_of = {i: next((j for j, c in enumerate(customers) if c[0] == customers[i][5]), None)
+              for i in range(len(customers))}
+    with db.connection_context():
+        generate(PLAN)
+        for email, _, index in mixed_users(PLAN)[::USERS_PER_COMPANY]:
+            user = User.for_login(User.get(User.email == email).id)
+            expected = billed.get(index, 0) + (billed.get(org_of[index], 0) if org_of[index] is not None else 0)
+            assert Invoice.visible_to(user).count() == expected, email
