@@ -166,6 +166,7 @@ class Load:
     errors: int
     output: str = field(default="", repr=False)  # what wrk printed (a script's done() adds its own lines)
     socket_errors: int = 0  # connect, write and timeout errors (included in `errors`)
+    bytes_read: float = 0.0  # all answers, headers included
 
 
 def _ms(text: str) -> float:
@@ -191,12 +192,12 @@ def wrk(url: str, seconds: float, headers: dict, script: str | None = None, scri
     if socket_errors:  # (read errors are left out: the sync workers close every connection after answering)
         failed_sockets = int(socket_errors.group(1)) + int(socket_errors.group(3)) + int(socket_errors.group(4))
     errors += failed_sockets
-    total = re.search(r"(\d+) requests in", out)
+    total = re.search(r"(\d+) requests in [^,]+, ([\d.]+)([KMG]?B) read", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not ("50" in latencies and "99" in latencies and rps and total):
         raise RuntimeError(f"could not read wrk's output:\n{out}")
     return Load(float(rps.group(1)), _ms(latencies["50"]), _ms(latencies["99"]), int(total.group(1)), errors, out,
-                failed_sockets)
+                failed_sockets, float(total.group(2)) * {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}[total.group(3)])
 
 
 def python_load(url: str, seconds: float, headers: dict, post: list | None = None) -> Load:

@@ -10,7 +10,8 @@
 -- Thread t of T sends requests offset+t, offset+t+T, offset+t+2T, ... (wrapping at the end), so one run
 -- walks the list once from `offset`, and the next run can go on from where this one stopped.
 -- Every answer that is not 2xx is counted: wrk's own "Non-2xx or 3xx" leaves redirects out, and a redirect
--- (to the sign-in page, say) is a failure here.
+-- (to the sign-in page, say) is a failure here. So is a 200 with an HX-Redirect header: that is how the portal
+-- sends an htmx request whose session it does not accept to the sign-in page.
 
 local threads = {}
 
@@ -56,7 +57,7 @@ function init(args)
     list[#list + 1] = wrk.format(method, path, headers, body)
   end
   position = offset + id
-  bad, redirects, client_errors, server_errors = 0, 0, 0, 0
+  bad, redirects, client_errors, server_errors, hx_redirects = 0, 0, 0, 0, 0
 end
 
 function request()
@@ -66,7 +67,10 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  if headers["HX-Redirect"] or headers["hx-redirect"] then
+    bad = bad + 1
+    hx_redirects = hx_redirects + 1
+  elseif status < 200 or status > 299 then
     bad = bad + 1
     if status < 400 then
       redirects = redirects + 1
@@ -79,14 +83,15 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local bad, redirects, client_errors, server_errors, furthest = 0, 0, 0, 0, 0
+  local bad, redirects, client_errors, server_errors, hx_redirects, furthest = 0, 0, 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("bad")
     redirects = redirects + thread:get("redirects")
     client_errors = client_errors + thread:get("client_errors")
     server_errors = server_errors + thread:get("server_errors")
+    hx_redirects = hx_redirects + thread:get("hx_redirects")
     furthest = math.max(furthest, thread:get("position"))
   end
-  io.write(string.format("mixed: not-2xx %d 3xx %d 4xx %d 5xx %d next %d\n",
-                         bad, redirects, client_errors, server_errors, furthest))
+  io.write(string.format("mixed: failed %d 3xx %d 4xx %d 5xx %d hx-redirect %d next %d\n",
+                         bad, redirects, client_errors, server_errors, hx_redirects, furthest))
 end

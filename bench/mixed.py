@@ -10,13 +10,15 @@ How it runs (run.py calls `run`):
 1. The request list is made up front from the data set (the invoices each user can see, their open ones,
    how many pages each filter has), deterministic by seed, shuffled.
 2. A first portal signs every user in and answers the whole list once (the dry run): each answer's status
-   and size are recorded. Then every cart is emptied and the portal stopped.
+   and size are recorded. The list is made long enough that the measured portal never gets through it (a
+   request sent twice could be answered from a cache). Then every cart is emptied and the portal stopped.
 3. A fresh portal and the bare-Flask baseline (bench/baseline.py) run under the same gunicorn command. wrk
    walks the list with bench/mixed.lua: against the portal as recorded, against the baseline the same
    method, headers and body to /bytes/<size>, so each request is answered with a body of the same size.
-   Portal and baseline alternate, round by round, each round of the baseline sending exactly the slice of the
-   list its portal round sent; the median round is reported. Every answer that is not 2xx is an error.
-4. The same, for the list's invoice pages alone (the invoice page's own target).
+   Portal and baseline alternate, round by round: each portal round goes on where the last one stopped, its
+   baseline round starts at the same place. The median round is reported. Every answer that is not 2xx
+   (redirects included) is an error.
+4. The same for invoice pages alone (a list of its own, same users; the invoice page's own target).
 """
 from __future__ import annotations
 
@@ -156,7 +158,7 @@ class Request:
     path: str
     hx: bool
     body: str = ""
-    status: int = 0  # from the dry run
+    status: int = 0  # from the dry run (0: no answer, or an HX-Redirect to the sign-in page)
     size: int = 0  # bytes of the portal's answer in the dry run
     ms: float = 0.0
 
@@ -235,12 +237,13 @@ def _seen(facts: Facts, person: Person) -> tuple[list, list]:
     return _SEEN[key]
 
 
-def plan_requests(facts: Facts, n: int, seed: int) -> list[Request]:
-    """`n` requests in MIX's proportions, each by a user drawn at random, shuffled; the same seed, the same list."""
+def plan_requests(facts: Facts, n: int, seed: int, only: str | None = None, count: int = 0) -> list[Request]:
+    """`n` requests in MIX's proportions (or `count` of the kind `only`), each by a user drawn at random,
+    shuffled; the same seed, the same list."""
     rng = random.Random(seed)
     out = []
     for kind, share, _ in MIX:
-        wanted = round(n * share / 100)
+        wanted = (count if kind == only else 0) if only else round(n * share / 100)
         made = 0
         while made < wanted:
             request = _make(kind, rng.choice(facts.people), facts, rng)
@@ -273,6 +276,7 @@ def sign_in(base: str, people: list[Person], threads: int = 8) -> None:
 
 
 def _send(base: str, person: Person, request: Request, path: str | None = None) -> tuple[int, bytes]:
+    """One request as `person`; the status is 0 for a 2xx that sends the browser to sign in (HX-Redirect)."""
     parts = urlsplit(base)
     headers = {"Cookie": person.cookie}
     if request.hx:
@@ -286,7 +290,8 @@ def _send(base: str, person: Person, request: Request, path: str | None = None) 
     try:
         conn.request(request.method, path or request.path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, response.read()
+        body = response.read()
+        return (0 if response.getheader("HX-Redirect") else response.status), body
     finally:
         conn.close()
 
@@ -345,17 +350,18 @@ class Run:
 
 def drive_wrk(base: str, files: tuple[Path, Path], mode: str, seconds: float, offset: int) -> Run:
     load = wrk(base + "/", seconds, {}, str(SCRIPT), [files[0], files[1], mode, offset, THREADS])
-    found = re.search(r"mixed: not-2xx (\d+) 3xx (\d+) 4xx (\d+) 5xx (\d+) next (\d+)", load.output)
+    found = re.search(r"mixed: failed (\d+) 3xx (\d+) 4xx (\d+) 5xx (\d+) hx-redirect (\d+) next (\d+)", load.output)
     if not found:
         raise RuntimeError(f"bench/mixed.lua reported nothing:\n{load.output}")
-    bad, r3, r4, r5, next_ = map(int, found.groups())
-    return Run(load, offset, next_, bad, {"3xx": r3, "4xx": r4, "5xx": r5, "socket": load.socket_errors})
+    bad, r3, r4, r5, hx, next_ = map(int, found.groups())
+    return Run(load, offset, next_, bad, {"3xx": r3, "4xx": r4, "5xx": r5, "HX-Redirect": hx,
+                                          "socket": load.socket_errors})
 
 
 def drive_python(base: str, people: list[Person], requests: list[Request], mode: str, seconds: float,
                  offset: int) -> Run:
     """The fallback when wrk is missing: 16 threads walking the list as bench/mixed.lua does (slower, noisier)."""
-    latencies, classes = [], {"3xx": 0, "4xx": 0, "5xx": 0, "socket": 0}
+    latencies, sizes, classes = [], [], {"3xx": 0, "4xx": 0, "5xx": 0, "HX-Redirect": 0, "socket": 0}
     lock = threading.Lock()
     positions = [offset + t for t in range(CONNECTIONS)]
     deadline = time.perf_counter() + seconds
@@ -366,13 +372,15 @@ def drive_python(base: str, people: list[Person], requests: list[Request], mode:
             positions[t] += CONNECTIONS
             path = f"/bytes/{request.size}" if mode == "baseline" else None
             started = time.perf_counter()
+            body = b""
             try:
-                status, _ = _send(base, people[request.user], request, path)
-                kind = None if 200 <= status < 300 else f"{min(status // 100, 5)}xx"
+                status, body = _send(base, people[request.user], request, path)
+                kind = None if 200 <= status < 300 else ("HX-Redirect" if status == 0 else f"{min(status // 100, 5)}xx")
             except OSError:
                 kind = "socket"
             with lock:
                 latencies.append((time.perf_counter() - started) * 1000)
+                sizes.append(len(body))
                 if kind:
                     classes[kind] = classes.get(kind, 0) + 1
 
@@ -385,15 +393,15 @@ def drive_python(base: str, people: list[Person], requests: list[Request], mode:
     elapsed = time.perf_counter() - started
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
-    bad = classes["3xx"] + classes["4xx"] + classes["5xx"]
+    bad = classes["3xx"] + classes["4xx"] + classes["5xx"] + classes["HX-Redirect"]
     load = Load(len(latencies) / elapsed, pick(0.5), pick(0.99), len(latencies), bad + classes["socket"],
-                socket_errors=classes["socket"])
+                socket_errors=classes["socket"], bytes_read=sum(sizes))
     return Run(load, offset, max(positions), bad, classes)
 
 
 @dataclass
 class Comparison:
-    """Portal and baseline, round by round, over the same slices of one request list."""
+    """Portal and baseline, round by round, over one request list."""
 
     name: str
     portal_runs: list[Run]
@@ -420,6 +428,11 @@ class Comparison:
     def ratio(self) -> float:
         return self.portal.rps / self.baseline.rps if self.baseline.rps else 0.0
 
+    def mean_bytes(self, runs: list[Run]) -> float:
+        """Bytes per answer, headers included, as wrk read them: proof that both sides sent the same sizes."""
+        n = sum(r.load.requests for r in runs)
+        return sum(r.load.bytes_read for r in runs) / n if n else 0.0
+
     @property
     def errors(self) -> dict:
         """Failed portal requests by class, warm-up included (they are requests of the scenario too)."""
@@ -439,13 +452,20 @@ class Comparison:
 
     @property
     def sent(self) -> int:
-        """Requests of the list the portal was sent, warm-up included: more than the list means some came twice."""
+        """Requests the portal was sent, warm-up included."""
         return sum(r.load.requests for r in self.portal_runs + self.warmup)
+
+    @property
+    def wrapped(self) -> bool:
+        """Did the portal get round the whole list (and so was sent some requests twice)?"""
+        return bool(self.portal_runs) and self.portal_runs[-1].next > self.list_length
 
 
 def compare(name: str, portal: Gunicorn, baseline: Gunicorn, drive, seconds: float, rounds: int, warmup: float,
             list_length: int, log) -> Comparison:
-    """Portal and baseline in turn, `rounds` times, each baseline round over its portal round's slice."""
+    """Portal and baseline in turn, `rounds` times. Each portal round goes on through the list where the last
+    one stopped; its baseline round starts where it started (and, being faster, gets further: the list is
+    the same mix all along, and bare Flask caches nothing)."""
     offset = 0
     warm = []
     if warmup:
@@ -472,7 +492,8 @@ def compare(name: str, portal: Gunicorn, baseline: Gunicorn, drive, seconds: flo
 class Result:
     people: int
     companies: int
-    requests: list[Request]
+    requests: list[Request]  # the mix
+    invoice_requests: list[Request]  # invoice pages alone
     mix: Comparison
     invoice_page: Comparison
     rss_mb: float
@@ -482,7 +503,7 @@ class Result:
 
     @property
     def dry_run_failures(self) -> list[Request]:
-        return [r for r in self.requests if not 200 <= r.status < 300]
+        return [r for r in self.requests + self.invoice_requests if not 200 <= r.status < 300]
 
     def by_kind(self) -> list[tuple[str, int, float, float, float]]:
         """(kind, requests, mean bytes, p50 ms, p90 ms) of the dry run (4 at a time, fresh workers)."""
@@ -499,33 +520,50 @@ class Result:
 
 def run(url: str, plan, workdir: Path, *, seconds: float, rounds: int, invoice_seconds: float, n_requests: int,
         seed: int, use_wrk: bool, log) -> Result:
+    """Sign in, dry run, then the mix and the invoice pages, portal and bare Flask in turn (module docstring)."""
     from bench.data import mixed_companies
 
     timings = {}
     started = time.perf_counter()
     facts = load_facts(plan, url)
     requests = plan_requests(facts, n_requests, seed)
+    invoices = plan_requests(facts, 0, seed, only="invoice", count=n_requests // 5)
     people = facts.people
     timings["request list"] = time.perf_counter() - started
-    log(f"Mixed scenario: {len(people):,} users of {plan.companies} companies, a list of {len(requests):,} requests "
-        f"(seed {seed}).")
+    log(f"Mixed scenario: {len(people):,} users of {len(mixed_companies(plan))} companies, a list of "
+        f"{len(requests):,} requests (seed {seed}).")
     env = server_env(url)
+    empty_carts(url)
     with Gunicorn("app:app", env, "portal-dry-run") as portal:
         now = time.perf_counter()
         sign_in(portal.base, people)
         timings["sign-in"] = time.perf_counter() - now
         log(f"  {len(people):,} users signed in through /login in {timings['sign-in']:.1f} s.")
         now = time.perf_counter()
-        dry_run(portal.base, people, requests)
+        dry_run(portal.base, people, requests + invoices)
+        # The portal must not be sent a request twice (a cache could answer the second): when the dry run
+        # shows the portal is fast enough to get through the list in the measured time, the list grows.
+        rate = len(requests + invoices) / (time.perf_counter() - now)
+        for kind, duration, batch in ((None, seconds * rounds + min(seconds, 3), requests),
+                                      ("invoice", invoice_seconds * rounds + 1, invoices)):
+            mean_ms = statistics.mean(r.ms for r in requests + invoices)
+            kind_ms = statistics.mean(r.ms for r in batch) if kind else mean_ms
+            needed = int(rate * mean_ms / kind_ms * duration * 1.5)
+            if needed > len(batch):
+                more = (plan_requests(facts, needed - len(batch), seed + len(batch)) if kind is None else
+                        plan_requests(facts, 0, seed + len(batch), only=kind, count=needed - len(batch)))
+                log(f"  The portal is fast enough to need more requests{' of ' + kind if kind else ''}: "
+                    f"{len(more):,} more.")
+                dry_run(portal.base, people, more)
+                batch += more
         timings["dry run"] = time.perf_counter() - now
-    failures = [r for r in requests if not 200 <= r.status < 300]
-    log(f"  Dry run: {len(requests):,} requests answered in {timings['dry run']:.1f} s, "
+    failures = [r for r in requests + invoices if not 200 <= r.status < 300]
+    log(f"  Dry run: {len(requests) + len(invoices):,} requests answered in {timings['dry run']:.1f} s, "
         f"{len(failures)} not 2xx" + (f" (first: {failures[0].method} {failures[0].path} → {failures[0].status})"
                                       if failures else "") + ".")
     empty_carts(url)
     files = write_inputs(workdir, "mix", people, requests)
-    invoice_requests = [r for r in requests if r.kind == "invoice"]
-    invoice_files = write_inputs(workdir, "invoice", people, invoice_requests)
+    invoice_files = write_inputs(workdir, "invoice", people, invoices)
 
     def driver(inputs, subset):
         if use_wrk:
@@ -537,7 +575,8 @@ def run(url: str, plan, workdir: Path, *, seconds: float, rounds: int, invoice_s
         mix = compare("mix", portal, baseline, driver(files, requests), seconds, rounds, min(seconds, 3),
                       len(requests), log)
         rss, baseline_rss = portal.peak_rss_mb(), baseline.peak_rss_mb()
-        invoice = compare("invoice page", portal, baseline, driver(invoice_files, invoice_requests),
-                          invoice_seconds, rounds, 1, len(invoice_requests), log)
+        invoice = compare("invoice page", portal, baseline, driver(invoice_files, invoices),
+                          invoice_seconds, rounds, 1, len(invoices), log)
     timings["measured runs"] = time.perf_counter() - now
-    return Result(len(people), len(mixed_companies(plan)), requests, mix, invoice, rss, baseline_rss, timings, files)
+    return Result(len(people), len(mixed_companies(plan)), requests, invoices, mix, invoice, rss, baseline_rss,
+                  timings, files)
