@@ -86,6 +86,7 @@ class Facts:
     counts: dict  # invoice account id -> {status or "overdue": invoices}
     open: dict  # invoice account id -> [(number, currency)] of invoices with a balance
     sample: dict  # invoice account id -> [number], about one invoice in 20 of any status
+    seen: dict = field(default_factory=dict)  # Person.index -> (sample, open) over the person's accounts
 
 
 @contextmanager
@@ -133,17 +134,14 @@ def load_facts(plan, url: str) -> Facts:
             counts[account]["overdue"] = n
         open_: dict = {a: [] for a in accounts}
         sample: dict = {a: [] for a in accounts}
+        pick = random.Random(plan.seed).random  # one invoice in 20, any status, the same ones every time
         query = (Invoice.select(Invoice.invoice_account, Invoice.number, Invoice.currency, Invoice.status)
-                 .where(Invoice.invoice_account.in_(accounts),
-                        (Invoice.status != "paid") | (Invoice.id % 20 == 0))
-                 .order_by(Invoice.id).tuples())
-        for account, number, currency, status in query:
+                 .where(Invoice.invoice_account.in_(accounts)).order_by(Invoice.id).tuples())
+        for account, number, currency, status in query.iterator():
             if status != "paid":
                 open_[account].append((number, currency))
-            else:
+            if pick() < 0.05:
                 sample[account].append(number)
-        for account in accounts:  # open invoices are invoices too: one in 20 of them joins the sample
-            sample[account] += [n for n, _ in open_[account][::20]]
     return Facts(people, counts, open_, sample)
 
 
@@ -225,16 +223,12 @@ def _make(kind: str, person: Person, facts: Facts, rng: random.Random) -> Reques
     raise ValueError(kind)
 
 
-_SEEN: dict = {}
-
-
 def _seen(facts: Facts, person: Person) -> tuple[list, list]:
     """(sample of numbers, open (number, currency)) of the invoices `person` may see."""
-    key = (id(facts), person.index)
-    if key not in _SEEN:
-        _SEEN[key] = ([n for a in person.accounts for n in facts.sample[a]],
-                      [(n, c) for a in person.accounts for n, c in facts.open[a]])
-    return _SEEN[key]
+    if person.index not in facts.seen:
+        facts.seen[person.index] = ([n for a in person.accounts for n in facts.sample[a]],
+                                    [(n, c) for a in person.accounts for n, c in facts.open[a]])
+    return facts.seen[person.index]
 
 
 def plan_requests(facts: Facts, n: int, seed: int, only: str | None = None, count: int = 0) -> list[Request]:
