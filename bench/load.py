@@ -93,6 +93,10 @@ class Gunicorn:
                 pass
         return max(peaks, default=0.0)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its workers have used so far."""
+        return sum(process_cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
+
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -102,6 +106,60 @@ class Gunicorn:
                 self.process.kill()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------------------ who used the CPU
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, elapsed) CPU seconds of all cores together since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class CpuMeter:
+    """Who used the machine's cores while load ran: the two servers, the load generator, and everything else
+    (PostgreSQL's server processes, and any other work on a shared machine, which slows both sides)."""
+
+    def __init__(self, portal: "Gunicorn", baseline: "Gunicorn"):
+        self.portal, self.baseline = portal, baseline
+        self.totals = {"portal": 0.0, "baseline": 0.0, "load generator": 0.0, "busy": 0.0, "elapsed": 0.0}
+
+    @staticmethod
+    def _children() -> float:
+        """wrk (a finished child process), or this process itself when it is the load generator."""
+        import resource
+
+        return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_CHILDREN),
+                                                        resource.getrusage(resource.RUSAGE_SELF)))
+
+    def __enter__(self):
+        self._start = (self.portal.cpu_seconds(), self.baseline.cpu_seconds(), self._children(), *machine_cpu_seconds())
+        return self
+
+    def __exit__(self, *exc):
+        end = (self.portal.cpu_seconds(), self.baseline.cpu_seconds(), self._children(), *machine_cpu_seconds())
+        for key, before, after in zip(("portal", "baseline", "load generator", "busy", "elapsed"), self._start, end):
+            self.totals[key] += after - before
+
+    def shares(self) -> dict:
+        """Each user's share of all cores' time, and "other" (what none of ours used)."""
+        elapsed = self.totals["elapsed"] or 1.0
+        out = {k: self.totals[k] / elapsed for k in ("portal", "baseline", "load generator")}
+        out["other"] = max(0.0, self.totals["busy"] / elapsed - sum(out.values()))
+        out["idle"] = 1.0 - self.totals["busy"] / elapsed
+        return out
 
 
 # ------------------------------------------------------------------------------------------ a tiny client

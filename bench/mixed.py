@@ -35,7 +35,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from bench.load import CONNECTIONS, THREADS, Client, Gunicorn, Load, server_env, wrk
+from bench.load import CONNECTIONS, THREADS, Client, CpuMeter, Gunicorn, Load, server_env, wrk
 
 SCRIPT = Path(__file__).with_name("mixed.lua")
 
@@ -402,6 +402,7 @@ class Comparison:
     baseline_runs: list[Run]
     warmup: list[Run]
     list_length: int
+    cpu: dict = field(default_factory=dict)  # CpuMeter.shares() over the measured rounds, both sides
 
     @staticmethod
     def _median(runs: list[Run]) -> Load:
@@ -468,15 +469,17 @@ def compare(name: str, portal: Gunicorn, baseline: Gunicorn, drive, seconds: flo
         drive(baseline.base, "baseline", warmup, offset)
         offset = run.next
     portal_runs, baseline_runs = [], []
+    meter = CpuMeter(portal, baseline)
     for i in range(rounds):
-        p = drive(portal.base, "portal", seconds, offset)
-        b = drive(baseline.base, "baseline", seconds, offset)
+        with meter:
+            p = drive(portal.base, "portal", seconds, offset)
+            b = drive(baseline.base, "baseline", seconds, offset)
         portal_runs.append(p)
         baseline_runs.append(b)
         log(f"  {name}, round {i + 1}: portal {p.load.rps:.0f} req/s (p50 {p.load.p50:.1f} ms, p99 {p.load.p99:.1f} ms, "
             f"{p.errors} failed), bare Flask {b.load.rps:.0f} req/s: {p.load.rps / max(b.load.rps, 1e-9):.2f} ×")
         offset = p.next
-    return Comparison(name, portal_runs, baseline_runs, warm, list_length)
+    return Comparison(name, portal_runs, baseline_runs, warm, list_length, meter.shares())
 
 
 # ------------------------------------------------------------------------------------------ the scenario

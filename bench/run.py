@@ -149,6 +149,12 @@ def check_targets(kind: str, result, cold: dict | None, invoice_cpu: dict | None
     return checks
 
 
+def _cpu(shares: dict) -> str:
+    names = {"portal": "Settle's gunicorn", "baseline": "bare Flask's", "load generator": "the load generator",
+             "other": "everything else (PostgreSQL, other work on the machine)", "idle": "idle"}
+    return ", ".join(f"{names[k]} {v:.0%}" for k, v in shares.items())
+
+
 def _classes(errors: dict) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in errors.items() if n)
 
@@ -174,6 +180,7 @@ def mix_lines(result) -> list[str]:
         + "; invoice pages " + ", ".join(
             f"{r.load.rps:.0f} / {s.load.rps:.0f}" for r, s in zip(inv.portal_runs, inv.baseline_runs)) + ".",
         f"Workers' peak RSS (VmHWM): Settle {result.rss_mb:.0f} MB, bare Flask {result.baseline_rss_mb:.0f} MB.",
+        f"The cores during the mix's rounds (both sides): {_cpu(mix.cpu)}; invoice pages: {_cpu(inv.cpu)}.",
         f"Mean answer as read by the load generator: mix {mix.mean_bytes(mix.portal_runs):,.0f} bytes from Settle, "
         f"{mix.mean_bytes(mix.baseline_runs):,.0f} from bare Flask; invoice pages "
         f"{inv.mean_bytes(inv.portal_runs):,.0f} / {inv.mean_bytes(inv.baseline_runs):,.0f}"
@@ -239,7 +246,8 @@ def write_results(kind: str, settings: Settings, result, checks, generation: dic
         f"{env['cores']} cores ({env['cpu']}), Python {env['python']}, commit {env['commit']}, gunicorn {WORKERS} "
         f"sync workers for Settle and for bare Flask, {load_generator} with {CONNECTIONS} connections. "
         f"{settings.invoices:,} invoices; {result.people:,} users of {result.companies} companies. Load average at "
-        f"the end: {env['load']} (the machine is shared: other work shows up in both columns).", "",
+        f"the start: {env['load_start']}, at the end: {env['load']} (the machine is shared: other work slows both "
+        f"columns; the share of the cores it took is shown below).", "",
         f"## Mixed scenario ({settings.rounds} rounds of {settings.seconds:g} s per side, alternating; median round)",
         "", "```", *mix_lines(result), "```", "",
         "## Targets", "",
@@ -326,6 +334,7 @@ def main(argv=None):
     log(f"Settle benchmark on {kind}: {settings.invoices:,} invoices, the mixed scenario ({settings.rounds} × "
         f"{settings.seconds:g} s per side), {load_generator}.")
     started = time.perf_counter()
+    load_start = " ".join(f"{v:.1f}" for v in os.getloadavg())
     refuse_foreign_database(args.database_url)
     url = data_url(args.database_url, settings.invoices)
 
@@ -366,7 +375,7 @@ def main(argv=None):
         single_text = "\n".join([single.HEADER, *map(single.format_row, rows)])
 
     checks = check_targets(kind, result, cold, invoice_cpu)
-    env = environment(args.database_url)
+    env = {**environment(args.database_url), "load_start": load_start}
     total = time.perf_counter() - started
     md, png = write_results(kind, settings, result, checks, generation, env, load_generator, profiles, single_text,
                             total)
