@@ -52,7 +52,7 @@ class Settings:
     replayed: int  # requests of the mix replayed in-process
 
 
-FULL = Settings(1_000_000, 8, 4, 3, 6000, 300, 1500)
+FULL = Settings(1_000_000, 8, 4, 3, 4000, 300, 1500)
 QUICK = Settings(100_000, 3, 2, 3, 2000, 100, 500)
 
 

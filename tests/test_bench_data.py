@@ -114,3 +114,47 @@ def test_a_mixed_user_sees_their_company_and_its_organization_account(app):
             user = User.for_login(User.get(User.email == email).id)
             expected = billed.get(index, 0) + (billed.get(org_of[index], 0) if org_of[index] is not None else 0)
             assert Invoice.visible_to(user).count() == expected, email
+
+
+def test_the_mixed_request_list_is_the_stated_mix_and_only_asks_what_a_user_could():
+    """bench/mixed.py's request list, made from known facts: deterministic, in MIX's proportions, Pay invoice only
+    for an open invoice in the user's currency (a cart holds one currency), no page past a filter's last."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from bench.mixed import MIX, PAGE_SIZE, Facts, Person, plan_requests
+
+    people = [Person(0, "anna@shp-001-1.example", 11, 10, "NOK"), Person(1, "anna@ind-001.example", 12, None, "SEK")]
+    counts = {10: {"unpaid": 40, "partial": 3, "paid": 900, "overdue": 20}, 11: {"unpaid": 5, "paid": 60},
+              12: {"unpaid": 30, "partial": 30, "paid": 30, "overdue": 1}}
+    open_ = {10: [("INV-0000001", "NOK"), ("INV-0000002", "EUR")], 11: [("INV-0000003", "NOK")],
+             12: [("INV-0000004", "SEK"), ("INV-0000005", "EUR")]}
+    sample = {10: ["INV-0000006"], 11: ["INV-0000007"], 12: ["INV-0000008"]}
+    visible = {0: {"INV-0000001", "INV-0000002", "INV-0000003", "INV-0000006", "INV-0000007"},
+               1: {"INV-0000004", "INV-0000005", "INV-0000008"}}
+
+    def facts():
+        return Facts(people, counts, open_, sample)
+
+    requests = plan_requests(facts(), 1000, seed=1)
+    assert [(r.kind, r.path, r.body, r.user) for r in requests] == \
+        [(r.kind, r.path, r.body, r.user) for r in plan_requests(facts(), 1000, seed=1)]
+    assert [r.path for r in requests] != [r.path for r in plan_requests(facts(), 1000, seed=2)]
+    assert {kind: sum(r.kind == kind for r in requests) for kind, _, _ in MIX} == \
+        {kind: round(1000 * share / 100) for kind, share, _ in MIX}
+    for r in requests:
+        person = people[r.user]
+        if r.kind == "pay":
+            number = parse_qs(r.body)["invoice"][0]
+            assert (number, person.currency) in [o for a in person.accounts for o in open_[a]]
+        if r.kind in ("invoice", "dialog"):
+            assert r.path.split("/")[2] in visible[r.user]
+        if r.kind == "list":
+            args = {k: v[0] for k, v in parse_qs(urlsplit(r.path).query).items()}
+            assert args.get("whose", "all") == "all" or person.org_id is not None
+            status, whose = args.get("status", "all"), args.get("whose", "all")
+            accounts = {"all": person.accounts, "own": (person.customer_id,), "org": (person.org_id,)}[whose]
+            n = sum(counts[a].get(s, 0) for a in accounts
+                    for s in (("unpaid", "partial", "paid") if status == "all" else (status,)))
+            assert int(args.get("page", 1)) <= max(1, -(-n // PAGE_SIZE))
+        assert r.hx == (r.kind not in ("invoice", "full"))
+        assert (r.method == "POST") == (r.kind in ("pay", "clear"))
