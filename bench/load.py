@@ -128,13 +128,36 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
-class CpuMeter:
-    """Who used the machine's cores while load ran: the two servers, the load generator, and everything else
-    (PostgreSQL's server processes, and any other work on a shared machine, which slows both sides)."""
+class DatabaseBackends:
+    """PostgreSQL's server processes serving one database (the portal's pooled connections): their CPU is the
+    portal's too, spent in another process. Read from /proc, which needs the server on this machine."""
 
-    def __init__(self, portal: "Gunicorn", baseline: "Gunicorn"):
-        self.portal, self.baseline = portal, baseline
-        self.totals = {"portal": 0.0, "baseline": 0.0, "load generator": 0.0, "busy": 0.0, "elapsed": 0.0}
+    def __init__(self, url: str):
+        import psycopg2
+
+        self.connection = psycopg2.connect(url)
+        self.connection.autocommit = True
+
+    def cpu_seconds(self) -> float:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            return sum(process_cpu_seconds(pid) for (pid,) in cursor.fetchall())
+
+    def close(self):
+        self.connection.close()
+
+
+class CpuMeter:
+    """Who used the machine's cores while load ran: the two servers, the database server's processes for this
+    database (PostgreSQL), the load generator, and everything else — other work on a shared machine, which
+    slows both sides."""
+
+    KEYS = ("portal", "database", "baseline", "load generator", "busy", "elapsed")
+
+    def __init__(self, portal: "Gunicorn", baseline: "Gunicorn", database: DatabaseBackends | None = None):
+        self.portal, self.baseline, self.database = portal, baseline, database
+        self.totals = dict.fromkeys(self.KEYS, 0.0)
 
     @staticmethod
     def _children() -> float:
@@ -144,19 +167,22 @@ class CpuMeter:
         return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_CHILDREN),
                                                         resource.getrusage(resource.RUSAGE_SELF)))
 
+    def _now(self) -> tuple:
+        return (self.portal.cpu_seconds(), self.database.cpu_seconds() if self.database else 0.0,
+                self.baseline.cpu_seconds(), self._children(), *machine_cpu_seconds())
+
     def __enter__(self):
-        self._start = (self.portal.cpu_seconds(), self.baseline.cpu_seconds(), self._children(), *machine_cpu_seconds())
+        self._start = self._now()
         return self
 
     def __exit__(self, *exc):
-        end = (self.portal.cpu_seconds(), self.baseline.cpu_seconds(), self._children(), *machine_cpu_seconds())
-        for key, before, after in zip(("portal", "baseline", "load generator", "busy", "elapsed"), self._start, end):
-            self.totals[key] += after - before
+        for key, before, after in zip(self.KEYS, self._start, self._now()):
+            self.totals[key] += max(0.0, after - before)  # a backend that ended mid-round leaves the sum
 
     def shares(self) -> dict:
-        """Each user's share of all cores' time, and "other" (what none of ours used)."""
+        """Each one's share of all cores' time over the measured rounds, "other" (busy, but none of ours), idle."""
         elapsed = self.totals["elapsed"] or 1.0
-        out = {k: self.totals[k] / elapsed for k in ("portal", "baseline", "load generator")}
+        out = {k: self.totals[k] / elapsed for k in self.KEYS[:4] if k != "database" or self.database}
         out["other"] = max(0.0, self.totals["busy"] / elapsed - sum(out.values()))
         out["idle"] = 1.0 - self.totals["busy"] / elapsed
         return out

@@ -35,7 +35,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from bench.load import CONNECTIONS, THREADS, Client, CpuMeter, Gunicorn, Load, server_env, wrk
+from bench.load import CONNECTIONS, THREADS, Client, CpuMeter, DatabaseBackends, Gunicorn, Load, server_env, wrk
 
 SCRIPT = Path(__file__).with_name("mixed.lua")
 
@@ -457,7 +457,7 @@ class Comparison:
 
 
 def compare(name: str, portal: Gunicorn, baseline: Gunicorn, drive, seconds: float, rounds: int, warmup: float,
-            list_length: int, log) -> Comparison:
+            list_length: int, log, database: DatabaseBackends | None = None) -> Comparison:
     """Portal and baseline in turn, `rounds` times. Each portal round goes on through the list where the last
     one stopped; its baseline round starts where it started (and, being faster, gets further: the list is
     the same mix all along, and bare Flask caches nothing)."""
@@ -469,7 +469,7 @@ def compare(name: str, portal: Gunicorn, baseline: Gunicorn, drive, seconds: flo
         drive(baseline.base, "baseline", warmup, offset)
         offset = run.next
     portal_runs, baseline_runs = [], []
-    meter = CpuMeter(portal, baseline)
+    meter = CpuMeter(portal, baseline, database)
     for i in range(rounds):
         with meter:
             p = drive(portal.base, "portal", seconds, offset)
@@ -568,12 +568,18 @@ def run(url: str, plan, workdir: Path, *, seconds: float, rounds: int, invoice_s
         return lambda base, mode, secs, offset: drive_python(base, people, subset, mode, secs, offset)
 
     now = time.perf_counter()
-    with Gunicorn("app:app", env, "portal") as portal, Gunicorn("bench.baseline:app", env, "baseline") as baseline:
-        mix = compare("mix", portal, baseline, driver(files, requests), seconds, rounds, min(seconds, 3),
-                      len(requests), log)
-        rss, baseline_rss = portal.peak_rss_mb(), baseline.peak_rss_mb()
-        invoice = compare("invoice page", portal, baseline, driver(invoice_files, invoices),
-                          invoice_seconds, rounds, 1, len(invoices), log)
+    backends = None if url.startswith("sqlite") else DatabaseBackends(url)
+    try:
+        with Gunicorn("app:app", env, "portal") as portal, \
+                Gunicorn("bench.baseline:app", env, "baseline") as baseline:
+            mix = compare("mix", portal, baseline, driver(files, requests), seconds, rounds, min(seconds, 3),
+                          len(requests), log, backends)
+            rss, baseline_rss = portal.peak_rss_mb(), baseline.peak_rss_mb()
+            invoice = compare("invoice page", portal, baseline, driver(invoice_files, invoices),
+                              invoice_seconds, rounds, 1, len(invoices), log, backends)
+    finally:
+        if backends:
+            backends.close()
     timings["measured runs"] = time.perf_counter() - now
     return Result(len(people), len(mixed_companies(plan)), requests, invoices, mix, invoice, rss, baseline_rss,
                   timings, files)

@@ -150,8 +150,8 @@ def check_targets(kind: str, result, cold: dict | None, invoice_cpu: dict | None
 
 
 def _cpu(shares: dict) -> str:
-    names = {"portal": "Settle's gunicorn", "baseline": "bare Flask's", "load generator": "the load generator",
-             "other": "everything else (PostgreSQL, other work on the machine)", "idle": "idle"}
+    names = {"portal": "Settle's gunicorn", "database": "PostgreSQL for Settle", "baseline": "bare Flask's",
+             "load generator": "the load generator", "other": "other work on the machine", "idle": "idle"}
     return ", ".join(f"{names[k]} {v:.0%}" for k, v in shares.items())
 
 
