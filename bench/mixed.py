@@ -50,7 +50,7 @@ MIX = [
     ("invoice", 20, "invoice page: an open invoice 60 %, any invoice 40 %"),
     ("dialog", 5, "request dialog (htmx) of an invoice"),
     ("pay", 13, "Pay invoice: POST /cart/invoices (htmx, X-CSRFToken), an open invoice in the user's currency"),
-    ("clear", 4, "empty the cart: POST /cart/clear (htmx, X-CSRFToken)"),
+    ("clear", 4, "empty the cart: POST /cart/clear (htmx, X-CSRFToken), by a user who pays in the list"),
 ]
 STATUSES = {"all": 40, "unpaid": 25, "overdue": 15, "partial": 10, "paid": 10}
 SORTS = {"-due_date": 50, "due_date": 10, "-invoice_date": 10, "invoice_date": 10, "-amount": 10, "amount": 10}
@@ -233,14 +233,18 @@ def _seen(facts: Facts, person: Person) -> tuple[list, list]:
 
 def plan_requests(facts: Facts, n: int, seed: int, only: str | None = None, count: int = 0) -> list[Request]:
     """`n` requests in MIX's proportions (or `count` of the kind `only`), each by a user drawn at random,
-    shuffled; the same seed, the same list."""
+    shuffled; the same seed, the same list. A cart is emptied by someone who fills one (MIX lists "pay" first)."""
     rng = random.Random(seed)
     out = []
+    payers: list[Person] = []
     for kind, share, _ in MIX:
         wanted = (count if kind == only else 0) if only else round(n * share / 100)
         made = 0
         while made < wanted:
-            request = _make(kind, rng.choice(facts.people), facts, rng)
+            person = rng.choice(payers if kind == "clear" and payers else facts.people)
+            request = _make(kind, person, facts, rng)
+            if request is not None and kind == "pay":
+                payers.append(person)
             if request is not None:
                 out.append(request)
                 made += 1

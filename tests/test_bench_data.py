@@ -141,6 +141,7 @@ def test_the_mixed_request_list_is_the_stated_mix_and_only_asks_what_a_user_coul
     assert [r.path for r in requests] != [r.path for r in plan_requests(facts(), 1000, seed=2)]
     assert {kind: sum(r.kind == kind for r in requests) for kind, _, _ in MIX} == \
         {kind: round(1000 * share / 100) for kind, share, _ in MIX}
+    assert {r.user for r in requests if r.kind == "clear"} <= {r.user for r in requests if r.kind == "pay"}
     for r in requests:
         person = people[r.user]
         if r.kind == "pay":
