@@ -37,6 +37,7 @@ MIX_RATIO = {"sqlite": 0.35, "postgresql": 0.25}
 MIX_P99_MS = 50.0
 COLD_LIST_CPU_MS = 2.0
 INVOICE_RATIO = 0.3
+BUSY_ELSEWHERE = 0.2  # above this share of the cores taken by other work, a run is flagged as unreliable
 
 
 @dataclass
@@ -149,6 +150,11 @@ def check_targets(kind: str, result, cold: dict | None, invoice_cpu: dict | None
     return checks
 
 
+def busy_elsewhere(result) -> float:
+    """The largest share of the cores that other work on the machine took, mix or invoice pages."""
+    return max(result.mix.cpu.get("other", 0.0), result.invoice_page.cpu.get("other", 0.0))
+
+
 def _cpu(shares: dict) -> str:
     names = {"portal": "Settle's gunicorn", "database": "PostgreSQL for Settle", "baseline": "bare Flask's",
              "load generator": "the load generator", "other": "other work on the machine", "idle": "idle"}
@@ -181,6 +187,9 @@ def mix_lines(result) -> list[str]:
             f"{r.load.rps:.0f} / {s.load.rps:.0f}" for r, s in zip(inv.portal_runs, inv.baseline_runs)) + ".",
         f"Workers' peak RSS (VmHWM): Settle {result.rss_mb:.0f} MB, bare Flask {result.baseline_rss_mb:.0f} MB.",
         f"The cores during the mix's rounds (both sides): {_cpu(mix.cpu)}; invoice pages: {_cpu(inv.cpu)}.",
+        *([f"WARNING: other work on the machine took {busy_elsewhere(result):.0%} of the cores during the rounds: "
+           "both sides ran slower and the ratios are uncertain; run again when the machine is quieter."]
+          if busy_elsewhere(result) > BUSY_ELSEWHERE else []),
         f"Mean answer as read by the load generator: mix {mix.mean_bytes(mix.portal_runs):,.0f} bytes from Settle, "
         f"{mix.mean_bytes(mix.baseline_runs):,.0f} from bare Flask; invoice pages "
         f"{inv.mean_bytes(inv.portal_runs):,.0f} / {inv.mean_bytes(inv.baseline_runs):,.0f}"
