@@ -91,7 +91,9 @@ def print_profile(profiler, areas, requests: int, top: int) -> list:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     found = shares(stats, areas)
-    print("\nShare of the profiled request time:")
+    # cProfile times by the clock: on PostgreSQL a query's share includes waiting for the server process.
+    print("\nShare of the profiled request time (wall clock in this process; on PostgreSQL the SQL share "
+          "includes waiting for the server):")
     for label, share, guessed in found:
         print(f"  {share:5.1%}{'~' if guessed else ' '} {label}")
     stats.strip_dirs()
