@@ -15,6 +15,7 @@ from decimal import Decimal
 from peewee import SQL, Tuple, fn
 
 from . import clock, is_postgres
+from .statements import param, statement
 from .customer import Customer, User
 from .invoice import OPEN_STATUSES, CashDiscount, Invoice, InvoiceFigures
 from .money import ZERO
@@ -186,17 +187,22 @@ def _lower(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _filter(accounts, status: str, search: str | None, q: str, on: date):
-    where = Invoice.invoice_account.in_(list(accounts))
+def _filter(n_accounts: int, status: str, search: str | None):
+    """The list's filter for a query shape, with placeholders for the values (models/statements.py)."""
+    where = Invoice.invoice_account.in_([param(f"a{i}") for i in range(n_accounts)])
     if status == "overdue":
-        where &= Invoice.status.in_(OPEN_STATUSES) & (Invoice.due_date < on)
+        where &= Invoice.status.in_(OPEN_STATUSES) & (Invoice.due_date < param("on"))
     elif status != "all":
-        where &= Invoice.status == status
+        where &= Invoice.status == param("status")
     if search == "exact":
-        where &= fn.LOWER(Invoice.number) == q
+        where &= fn.LOWER(Invoice.number) == param("q")
     elif search == "contains":
-        where &= (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(Invoice.number), q) > 0
+        where &= (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(Invoice.number), param("q")) > 0
     return where
+
+
+def _status_shape(status: str) -> str:
+    return status if status in ("all", "overdue") else "one"
 
 
 def list_invoices(user: User, params: ListParams, on: date | None = None,
@@ -212,6 +218,8 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
         q = _lower(params.q)
         longest = max((row[4] or 0 for row in summary), default=0)
         search = "exact" if len(q) >= longest else "contains"
+    values = {**{f"a{i}": account for i, account in enumerate(accounts)}, "on": on, "q": q,
+              "status": params.status}
     if not accounts:
         totals = []
     elif search is None and params.status != "overdue":
@@ -222,10 +230,11 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
                 by_currency[currency] = (n + invoices, amount + (balance or ZERO))
         totals = [(currency, n, amount) for currency, (n, amount) in sorted(by_currency.items())]
     else:
-        totals = list(Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
-                      .where(_filter(accounts, params.status, search, q, on))
-                      .group_by(Invoice.currency).order_by(Invoice.currency).tuples())
-        totals = [(currency, n, Invoice.balance.python_value(cents)) for currency, n, cents in totals]
+        shape = (len(accounts), _status_shape(params.status), search)
+        totals = statement(("invoice-totals", shape), lambda: (
+            Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
+            .where(_filter(*shape)).group_by(Invoice.currency).order_by(Invoice.currency)),
+            fields=[Invoice.currency, Invoice.id, Invoice.balance]).rows(**values)
     count = sum(n for _, n, _ in totals)
     currencies = [(currency, amount) for currency, _, amount in totals]
     total_balance = sum((amount for _, amount in currencies), ZERO)
@@ -234,81 +243,86 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
     if page != params.page:
         params.after = params.before = None
     params.page = page
-    rows = _page_rows(accounts, params, search, q, on) if count else []
+    rows = _page_rows(len(accounts), params, search, values) if count else []
     return InvoicePage(rows, count, total_balance, currencies, page, pages, params)
 
 
+OrderAccount = Customer.alias()
 _ROW_FIELDS = (Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.invoice_date, Invoice.due_date,
                Invoice.currency, Invoice.total, Invoice.balance, Invoice.status, Invoice.discount_percent,
-               Invoice.discount_until)
+               Invoice.discount_until, OrderAccount.account, OrderAccount.name)
 
 
-def _page_rows(accounts, params: ListParams, search, q, on: date) -> list:
+def _page_rows(n_accounts: int, params: ListParams, search, values: dict) -> list:
+    shape = (n_accounts, _status_shape(params.status), search)
     key = params.after or params.before
+    on = values["on"]
     if key:
         direction = "after" if params.after else "before"
-        rows = _rows(accounts, params, search, q, on, direction, key, 0)
+        rows = _rows_statement(shape, params.sort, direction).rows(**values, k=key[0], kid=key[1], n=PAGE_SIZE,
+                                                                   reach=PAGE_SIZE)
         if direction == "before":
             rows.reverse()
         if len(rows) == PAGE_SIZE:
-            return rows
+            return [_row(r, on) for r in rows]
         # The data moved under the link (or the key is made up): count to the page instead.
-    return _rows(accounts, params, search, q, on, "offset", None, (params.page - 1) * PAGE_SIZE)
+    offset = (params.page - 1) * PAGE_SIZE
+    rows = _rows_statement(shape, params.sort, "offset").rows(**values, n=PAGE_SIZE, offset=offset,
+                                                              reach=offset + PAGE_SIZE)
+    return [_row(r, on) for r in rows]
 
 
-def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, offset: int) -> list:
-    """One page of rows, "offset" into the list or "after" / "before" a boundary key.
+def _rows_statement(shape, sort: str, kind: str):
+    """The page query for a filter shape, sort and kind: "offset", or "after" / "before" a boundary key.
 
     Without a search, the page's ids are picked first: one arm per account (and per open status for
     overdue) reads its own index in the sort order and stops at the rows it can contribute, the arms are
     merged, and only the 25 winners' rows are read. An `IN (account, organization)` query sorted as a whole
     would read and sort every invoice of both accounts instead.
     """
-    column, descending = SORTS[params.sort]
-    field = getattr(Invoice, column)
-    if kind == "before":
-        descending = not descending
-    order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
-    boundary = None
-    if key is not None:
-        # As stored: cents for the total, a date for the dates.
-        boundary = Tuple(field, Invoice.id) < Tuple(key[0], key[1]) if descending else \
-            Tuple(field, Invoice.id) > Tuple(key[0], key[1])
-    OrderAccount = Customer.alias()
-    rows = (Invoice.select(*_ROW_FIELDS, OrderAccount.account, OrderAccount.name)
-            .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id)))
-    if search:  # few rows match: filter, then sort them
-        where = _filter(accounts, params.status, search, q, on)
-        if boundary is not None:
-            where &= boundary
-        query = rows.where(where).order_by(*order).limit(PAGE_SIZE).offset(offset or None)
-    else:
-        reach = offset + PAGE_SIZE
-        statuses = list(OPEN_STATUSES) if params.status == "overdue" else \
-            [params.status] if params.status != "all" else [None]
+
+    def build():
+        n_accounts, status, search = shape
+        column, descending = SORTS[sort]
+        field = getattr(Invoice, column)
+        if kind == "before":
+            descending = not descending
+        order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
+        boundary = None
+        if kind in ("after", "before"):  # keys as stored: cents for the total, a date for the dates
+            key, key_value = Tuple(field, Invoice.id), Tuple(param("k"), param("kid"))
+            boundary = (key < key_value) if descending else (key > key_value)
+        rows = Invoice.select(*_ROW_FIELDS).join(OrderAccount, on=(Invoice.order_account == OrderAccount.id))
+        limit, offset = param("n"), param("offset") if kind == "offset" else None
+        if search:  # few rows match: filter, then sort them
+            where = _filter(*shape) & boundary if boundary is not None else _filter(*shape)
+            query = rows.where(where).order_by(*order).limit(limit)
+            return query.offset(offset) if offset is not None else query
         arms = []
-        for account in accounts:
+        statuses = list(OPEN_STATUSES) if status == "overdue" else [param("status")] if status == "one" else [None]
+        for i in range(n_accounts):
             for state in statuses:
-                where = Invoice.invoice_account == account
+                where = Invoice.invoice_account == param(f"a{i}")
                 if state is not None:
                     where &= Invoice.status == state
-                if params.status == "overdue":
-                    where &= Invoice.due_date < on
+                if status == "overdue":
+                    where &= Invoice.due_date < param("on")
                 if boundary is not None:
                     where &= boundary
                 inner = (Invoice.select(Invoice.id, field.alias("sort_key")).where(where).order_by(*order)
-                         .limit(reach).alias(f"arm{len(arms)}"))
+                         .limit(param("reach")).alias(f"arm{len(arms)}"))
                 arms.append(Invoice.select(SQL("*")).from_(inner))
         merged = arms[0]
         for arm in arms[1:]:
             merged = merged.union_all(arm)
         direction = "DESC" if descending else "ASC"
-        merged = merged.order_by(SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')).limit(PAGE_SIZE)
-        if offset:
+        merged = merged.order_by(SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')).limit(limit)
+        if offset is not None:
             merged = merged.offset(offset)
         ids = Invoice.select(SQL('"id"')).from_(merged.alias("page_ids"))
-        query = rows.where(Invoice.id.in_(ids)).order_by(*order)
-    return [_row(values, on) for values in query.tuples()]
+        return rows.where(Invoice.id.in_(ids)).order_by(*order)
+
+    return statement(("invoice-page", shape, sort, kind), build, fields=_ROW_FIELDS)
 
 
 def _row(values, on: date) -> InvoiceRow:

@@ -12,6 +12,7 @@ from models.credit_note import list_credit_notes
 from models.invoice_list import ListParams, cache_key, list_invoices
 from models.roles import ACTIONS, may
 from models.summary import summary_rows
+from i18n import labels
 from i18n.formatting import locale_name
 from i18n.refusals import refusal_text
 from services.documents import InvoiceDocument
@@ -64,7 +65,8 @@ def index():
         requested_page = params.page
         result = list_invoices(user, params, on=on, summary=summary)
         context = dict(result=result, params=params, today=on, organization=organization,
-                       notices=notice_texts(notices, requested_page, result.page))
+                       notices=notice_texts(notices, requested_page, result.page),
+                       overdue_labels={row.late: labels.days_overdue(row.late) for row in result.rows if row.late})
         summary_html = render_template("invoices/_summary.html", **context)
         results_html = render_template("invoices/_results.html", **context)
         if fragment:  # the rows, and the summary swapped out of band into the live region above them
