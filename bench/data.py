@@ -405,8 +405,9 @@ def generate(plan: Plan, *, log=print) -> dict:
         bulk_insert(User, [User.email, User.name, User.password_hash, User.customer], [
             (email, name, generate_password_hash(PASSWORD, method=PASSWORD_HASH_METHOD), customer_index + 1)
             for email, name, customer_index in users(plan)])
-        bulk_insert(Product, [Product.item, Product.name, Product.price, Product.currency, Product.active],
-                    [(item, desc, price, "NOK", True) for item, desc, price in ITEMS])
+        bulk_insert(Product, [Product.item, Product.name, Product.price, Product.currency, Product.active,
+                              Product.tax_percent],
+                    [(item, desc, price, "NOK", True, Decimal(TAX["NOK"])) for item, desc, price in ITEMS])
     now = phase("customers", started)
 
     invoice_fields = [Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.order_account,
