@@ -175,6 +175,16 @@ class Invoice(InvoiceFigures, BaseModel):
             raise cls.DoesNotExist(number)
         return cls.visible_to(user).where(cls.number == number).get()
 
+    @classmethod
+    def by_kid(cls, reference) -> "Invoice | None":
+        """The invoice a bank transfer quoting `reference` as its KID pays (spaces ignored), or None."""
+        if not isinstance(reference, str):
+            return None
+        kid = "".join(reference.split())
+        if not kid or len(kid) > 25 or not kid[:-1].isdigit():
+            return None
+        return cls.get_or_none(cls.kid == kid)
+
     # The only writers of balance and status ------------------------------------------
     def set_total(self, total: Decimal, paid: Decimal = ZERO) -> None:
         self.total = round_money(total)

@@ -221,3 +221,13 @@ def test_invoice_page_shows_identifiers_payment_details_and_vat_per_rate(client,
     polish = text_of(client.get("/invoices/I-001"))
     assert "Transfer title" in polish and "Faktura I-001" in polish and "PL61 1090 1014 0000 0712 1981 2874" in polish
     assert "KID" not in polish
+
+
+def test_a_kid_finds_its_invoice(db_conn, world):
+    from models.invoice import Invoice
+
+    d1 = Invoice.get(Invoice.number == "D-001")
+    assert Invoice.by_kid(d1.kid).number == "D-001"
+    assert Invoice.by_kid(f" {d1.kid[:3]} {d1.kid[3:]} ").number == "D-001"
+    assert Invoice.by_kid("10005") is None and Invoice.by_kid("") is None and Invoice.by_kid(None) is None
+    assert Invoice.by_kid("\x00" * 30) is None
