@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from .formatting import money
+from .formatting import money, percent
 
 
 def _money(params, key="amount", currency_key="currency") -> str:
@@ -127,7 +127,7 @@ TEXTS = {
     "no_seller_nip": lambda p: _(
         "KSeF invoices need the seller's Polish tax number (NIP), which is not set up. Download the PDF instead."),
     "ksef_rate": lambda p: _("A KSeF invoice cannot carry a VAT rate of %(rate)s. Download the PDF instead.",
-                             rate=p["rate"]),
+                             rate=percent(p["rate"])),
 }
 
 

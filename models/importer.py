@@ -17,7 +17,7 @@ from .credit_note import CreditNote, CreditNoteLine
 from .customer import CURRENCY_COUNTRY, Customer, User
 from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
                           clean_vat_number)
-from .invoice import POLISH_VAT_RATES, Invoice, InvoiceLine, Payment, free_kid
+from .invoice import Invoice, InvoiceLine, Payment, free_kid
 from .money import CURRENCIES, ZERO, AmountError, parse_decimal, round_money
 from .product import Product
 
@@ -260,7 +260,6 @@ def _import_products(records, summary):
         values["tax_percent"] = _decimal(rec, "tax_percent", label, required=False,
                                         default=DEFAULT_TAX_PERCENT.get(values["currency"], Decimal("25")),
                                         maximum=Decimal("100"))
-        _check_rate(values["tax_percent"], values["currency"], label)
         product = Product.get_or_none(Product.item == item)
         if product is None:
             Product.create(item=item, **values)
@@ -271,12 +270,6 @@ def _import_products(records, summary):
 
 # A product's VAT rate when the import gives none: the standard rate of its currency's market.
 DEFAULT_TAX_PERCENT = {"NOK": Decimal("25"), "PLN": Decimal("23")}
-
-
-def _check_rate(percent, currency, label):
-    if currency == "PLN" and percent not in POLISH_VAT_RATES:
-        raise ImportProblem(label, "tax_percent", f"{percent} is not a Polish VAT rate; PLN invoices are issued in "
-                            "KSeF, which takes 23, 8, 5 or 0 (and the older 22, 7, 4, 3)")
 
 
 def _lines(rec, label, currency) -> tuple[list, Decimal]:
@@ -293,7 +286,6 @@ def _lines(rec, label, currency) -> tuple[list, Decimal]:
         unit_price = _decimal(line, "unit_price", line_label, places=4)
         tax_percent = _decimal(line, "tax_percent", line_label, required=False, default=Decimal("0"),
                                maximum=Decimal("100"))
-        _check_rate(tax_percent, currency, line_label)
         amount, tax = InvoiceLine.compute(quantity, unit_price, tax_percent)
         total += amount + tax
         parsed_lines.append(dict(

@@ -32,10 +32,6 @@ def derive_status(total: Decimal, balance: Decimal) -> str:
     return UNPAID
 
 
-# The VAT rates a Polish (KSeF) invoice can carry.
-POLISH_VAT_RATES = tuple(Decimal(rate) for rate in ("23", "22", "8", "7", "5", "4", "3", "0"))
-
-
 def free_kid(number: str, reserved=()) -> str:
     """A KID for invoice `number` that no other invoice has (nor any in `reserved`): the invoice number's digits
     with a MOD10 check digit, or the first free variant of it (models/identifiers.py: kid_candidates)."""

@@ -199,3 +199,17 @@ def test_no_e_invoice_without_an_address_says_why(client, auth, world):
     response = client.get("/invoices/D-001/einvoice.xml")
     assert response.status_code == 409
     assert "organization number" in response.get_data(as_text=True)
+
+
+def test_a_pln_invoice_with_a_rate_ksef_cannot_carry_says_why(client, auth, world):
+    from models import db
+    from models.importer import import_data
+
+    with db.connection_context():
+        import_data({"invoices": [{"number": "I-025", "invoice_account": "IND-1", "order_account": "IND-1",
+                                   "invoice_date": date.today().isoformat(), "currency": "PLN",
+                                   "lines": [{"description": "Norwegian rate", "quantity": "1", "unit_price": "10",
+                                              "tax_percent": "25"}]}]})
+    auth.login("anna")
+    response = client.get("/invoices/I-025/einvoice.xml")
+    assert response.status_code == 409 and "25" in response.get_data(as_text=True)

@@ -135,9 +135,6 @@ def test_import_identifiers_and_kid(db_conn):
         customers = world_payload()
         customers["customers"][2][field] = value
         _refused(customers, "customer DIST-1", field)
-    rate = world_payload()
-    rate["invoices"][7]["lines"][0]["tax_percent"] = "25"
-    assert "Polish VAT rate" in _refused(rate, "invoice I-001 line 1", "tax_percent").message
 
 
 def test_products_carry_their_own_vat_rate_to_the_order_and_invoice(db_conn):
