@@ -49,8 +49,26 @@ def _accounts(*ids) -> dict:
     return {c.id: c for c in Customer.select().where(Customer.id.in_(set(ids)))}
 
 
+class _Sums:
+    """The sums under a document's lines."""
+
+    lines: list
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((line.tax for line in self.lines), ZERO)
+
+    @property
+    def vat(self) -> list[VatRate]:
+        return breakdown(self.lines)
+
+
 @dataclass
-class InvoiceDocument:
+class InvoiceDocument(_Sums):
     """An invoice with everything printed on it (a handful of small queries)."""
 
     invoice: Invoice
@@ -81,20 +99,8 @@ class InvoiceDocument:
         return self.invoice.currency
 
     @property
-    def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
-
-    @property
-    def tax_total(self) -> Decimal:
-        return sum((line.tax for line in self.lines), ZERO)
-
-    @property
     def total(self) -> Decimal:
         return self.invoice.total
-
-    @property
-    def vat(self) -> list[VatRate]:
-        return breakdown(self.lines)
 
     @property
     def discounts(self) -> Decimal:
@@ -114,7 +120,7 @@ class InvoiceDocument:
 
 
 @dataclass
-class CreditNoteDocument:
+class CreditNoteDocument(_Sums):
     """A credit note with everything printed on it, and the invoice it credits."""
 
     note: CreditNote
@@ -143,20 +149,8 @@ class CreditNoteDocument:
         return self.note.currency
 
     @property
-    def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
-
-    @property
-    def tax_total(self) -> Decimal:
-        return sum((line.tax for line in self.lines), ZERO)
-
-    @property
     def total(self) -> Decimal:
         return self.note.total
-
-    @property
-    def vat(self) -> list[VatRate]:
-        return breakdown(self.lines)
 
     @property
     def buyer_reference(self) -> str | None:
