@@ -5,6 +5,9 @@ is shown as it is rather than hidden.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext, ngettext, pgettext
 
@@ -73,6 +76,19 @@ def payment_terms(customer) -> str:
         return _("%(net)s, %(percent)s cash discount within %(days)s days",
                  net=net, percent=formatting.percent(customer.discount_percent), days=customer.discount_days)
     return net
+
+
+@lru_cache(maxsize=16)
+def list_texts(language: str) -> dict:
+    """The invoice list's words in one language, looked up once per process: a page shows each many times.
+    (Translations do not change while the portal runs.)"""
+    with force_locale(language):
+        return {
+            "own": _("Own"), "paid": invoice_status("paid"), "partial": invoice_status("partial"),
+            "unpaid": invoice_status("unpaid"), "pay": _("Pay invoice"), "in_cart": _("In cart"),
+            "request": _("Request invoice"),
+            "offer": _("Pay %(amount)s by %(date)s, save %(saving)s", amount="\x01", date="\x02", saving="\x03"),
+        }
 
 
 # Template globals, registered by the app (views/context.py).

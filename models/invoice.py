@@ -17,6 +17,7 @@ from . import BaseModel, clock
 from .customer import Customer, User
 from .identifiers import kid_candidates
 from .money import ZERO, MoneyField, round_money
+from .statements import instance, param, statement
 
 UNPAID, PARTIAL, PAID = "unpaid", "partial", "paid"
 STATUSES = (UNPAID, PARTIAL, PAID)
@@ -169,7 +170,43 @@ class Invoice(InvoiceFigures, BaseModel):
         """The invoice `number` if `user` may see it; raises Invoice.DoesNotExist otherwise."""
         if not is_plausible_number(number):
             raise cls.DoesNotExist(number)
-        return cls.visible_to(user).where(cls.number == number).get()
+        accounts = cls.visible_account_ids(user)
+        if not accounts:
+            raise cls.DoesNotExist(number)
+        # visible_to(user) narrowed to the number, built once per number of accounts (models/statements.py):
+        # every Pay invoice, request and PDF asks.
+        row = statement(("invoice-get-visible", len(accounts)), lambda: (
+            cls.select(*cls._meta.sorted_fields)
+            .where(cls.invoice_account.in_([param(f"a{i}") for i in range(len(accounts))]),
+                   cls.number == param("number"))), fields=cls._meta.sorted_fields).one(
+            number=number, **{f"a{i}": account for i, account in enumerate(accounts)})
+        if row is None:
+            raise cls.DoesNotExist(number)
+        return instance(cls, row)
+
+    def with_accounts(self) -> "Invoice":
+        """This invoice with its invoice account and order account loaded (one query)."""
+        ids = (self.invoice_account_id, self.order_account_id)
+        fields = Customer._meta.sorted_fields
+        rows = statement("customers-by-two-ids", lambda: Customer.select(*fields).where(
+            Customer.id.in_([param("a"), param("b")])), fields=fields).rows(a=ids[0], b=ids[1])
+        found = {row[0]: instance(Customer, row) for row in rows}
+        self.invoice_account, self.order_account = found[ids[0]], found[ids[1]]
+        return self
+
+    def line_list(self) -> list:
+        """The invoice's lines in order (one query)."""
+        fields = InvoiceLine._meta.sorted_fields
+        return [instance(InvoiceLine, row) for row in statement("invoice-lines", lambda: InvoiceLine.select(*fields)
+                .where(InvoiceLine.invoice == param("invoice")).order_by(InvoiceLine.line_no), fields=fields)
+                .rows(invoice=self.id)]
+
+    def payment_list(self) -> list:
+        """The payments received against the invoice, oldest first (one query)."""
+        fields = Payment._meta.sorted_fields
+        return [instance(Payment, row) for row in statement("invoice-payments", lambda: Payment.select(*fields)
+                .where(Payment.invoice == param("invoice")).order_by(Payment.created_at, Payment.id), fields=fields)
+                .rows(invoice=self.id)]
 
     @classmethod
     def by_kid(cls, reference) -> "Invoice | None":

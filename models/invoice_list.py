@@ -1,5 +1,5 @@
 """The invoice list: its filters (`ListParams`), one page of the invoices a user may see (`list_invoices`),
-and the key that names a rendered page of it (`cache_key`).
+and the key that names a rendered row of it (`row_key`).
 
 Counts and totals come from the accounts' summary rows (models/summary.py: a dozen rows, whatever the
 number of invoices) unless the filter is one the summary cannot answer — overdue (it depends on the day)
@@ -9,6 +9,7 @@ rows; Next/Previous links carry the boundary row's key so deep pages cost no mor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 from datetime import date
 from decimal import Decimal
 
@@ -136,7 +137,8 @@ class InvoiceRow(InvoiceFigures):
     what the page shows about the day worked out once: the open cash discount (`offer`) and days late."""
 
     __slots__ = ("id", "number", "invoice_account_id", "invoice_date", "due_date", "currency", "total",
-                 "balance", "status", "discount_percent", "discount_until", "order_account", "offer", "late")
+                 "balance", "status", "discount_percent", "discount_until", "order_account", "offer", "late",
+                 "url_number")
 
     offer: CashDiscount | None
     late: int
@@ -331,20 +333,18 @@ def _row(values, on: date) -> InvoiceRow:
      row.balance, row.status, row.discount_percent, row.discount_until, account, name) = values
     row.order_account = AccountRef(account, name)
     row.offer, row.late = row.cash_discount(on), row.days_overdue(on)
+    row.url_number = quote(row.number, safe="")  # as it goes in the page's URL
     return row
 
 
-# The rendered page's name ----------------------------------------------------------------------------
-def cache_key(user: User, params: ListParams, notices: list, on: date, language: str, summary: list,
-              in_cart: frozenset, allowed: tuple, part: str) -> tuple:
-    """Everything a rendered list page shows, so the same key always means the same HTML: the language and
-    the day (overdue marks, cash discounts), the user's customer and organization (names in the lede and
-    Billed to), the filters and what was not understood of them, the accounts' summary rows (whose
-    versions the database moves on every write that changes a row), the invoices in the user's cart (their
-    Pay buttons read In cart), what the user may do (which buttons are offered) and which part is rendered
-    (the htmx fragment or the whole page's parts)."""
-    customer = user.customer
-    organization = customer.invoice_account if customer.invoice_account_id else None
-    return ("invoice-list", part, language, on.isoformat(), customer.id, customer.name,
-            organization and (organization.id, organization.name), params.key(), tuple(notices),
-            tuple(summary), tuple(sorted(in_cart)), allowed)
+# The rendered row's name ------------------------------------------------------------------------------
+def row_key(row: InvoiceRow, billed_to: str, language: str, in_cart: bool, allowed: tuple) -> tuple:
+    """Everything a rendered list row shows, so the same key always means the same HTML: the invoice's figures
+    as just read (number, dates, amounts, status, the cash discount), its order account's code and name, whom
+    it is billed to as the row says it, what the day makes of it (days overdue, the open discount), whether it
+    is in the user's cart, what the user may do (which buttons are offered) and the language. Nothing is ever
+    invalidated: a change to any of these is a new key."""
+    offer = row.offer
+    return ("invoice-row", language, row.id, row.number, row.invoice_date, row.due_date, row.currency, row.total,
+            row.balance, row.status, row.order_account.account, row.order_account.name, billed_to, row.late,
+            offer and (offer.amount, offer.pay_amount, offer.until), in_cart, allowed)

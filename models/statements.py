@@ -64,6 +64,12 @@ class Statement:
         return rows[0] if rows else None
 
 
+def instance(model, row, start: int = 0):
+    """A model object from a row (converted), its fields from `start` in `model._meta.sorted_fields` order."""
+    fields = model._meta.sorted_fields
+    return model(**{field.name: value for field, value in zip(fields, row[start:start + len(fields)])})
+
+
 def _raw(value):
     return value
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from models.credit_note import CreditNote, CreditNoteLine, credit_notes_of
 from models.customer import Customer
-from models.invoice import Invoice, InvoiceLine, Payment
+from models.invoice import Invoice
 from models.money import ZERO
 from models.order import SalesOrder
 from models.vat import VatRate, breakdown
@@ -83,12 +83,10 @@ class InvoiceDocument(_Sums):
 
     @classmethod
     def load(cls, invoice: Invoice) -> "InvoiceDocument":
-        accounts = _accounts(invoice.invoice_account_id, invoice.order_account_id)
-        lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.line_no))
-        payments = list(Payment.select().where(Payment.invoice == invoice.id).order_by(Payment.created_at, Payment.id))
+        invoice.with_accounts()
         order = SalesOrder.select().where(SalesOrder.invoice == invoice.id).first()
-        return cls(invoice, accounts[invoice.invoice_account_id], accounts[invoice.order_account_id], lines, payments,
-                   seller(), order, credit_notes_of(invoice))
+        return cls(invoice, invoice.invoice_account, invoice.order_account, invoice.line_list(),
+                   invoice.payment_list(), seller(), order, credit_notes_of(invoice))
 
     @property
     def number(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from models import clock
 from models.cart import Cart, CartError, CartLine
@@ -101,9 +102,7 @@ def add_invoice():
 def add_product():
     """Add <product> to cart, from the products page."""
     item = (request.form.get("product") or "").strip()[:40]
-    product = Product.get_or_none((Product.item == item) & (Product.active == True))  # noqa: E712
-    if product is None:
-        abort(404)
+    product = get_object_or_404(Product, (Product.item == item) & (Product.active == True))  # noqa: E712
     quantity = request.form.get("quantity", "")
     cart = Cart.for_user(current_user)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from jinja2 import pass_context
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, get_translations
 from flask_login import current_user
 
 from i18n import formatting, labels
@@ -44,7 +44,46 @@ def day_filter(context, value, style="medium"):
     return formatting.day(value, style, context.get("lang"))
 
 
+# Templates translate through Jinja's own i18n extension (newstyle), with callables that find the page's
+# translations by its language (`lang` in the template context) instead of asking Flask-Babel for the request's
+# locale, domain and translations at every string: a full list page has fifty. The translations themselves
+# are Flask-Babel's (`get_translations()`, public), looked up once per language: they do not change while the
+# portal runs.
+_TRANSLATIONS: dict = {}
+
+
+def _translations_for(context):
+    language = context.get("lang") or formatting.locale_name(get_locale())
+    found = _TRANSLATIONS.get(language)
+    if found is None:
+        with force_locale(language):
+            found = _TRANSLATIONS[language] = get_translations()
+    return found
+
+
+@pass_context
+def _gettext(context, string):
+    return _translations_for(context).ugettext(string)
+
+
+@pass_context
+def _ngettext(context, singular, plural, n):
+    return _translations_for(context).ungettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context, message_context, string):
+    return _translations_for(context).upgettext(message_context, string)
+
+
+@pass_context
+def _npgettext(context, message_context, singular, plural, n):
+    return _translations_for(context).unpgettext(message_context, singular, plural, n)
+
+
 def register_context(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext,
+                                            npgettext=_npgettext)
     app.jinja_env.filters.update(
         money=money_filter, number=formatting.number, quantity=formatting.quantity, day=day_filter,
         percent=formatting.percent, plain_amount=formatting.amount_for_input, when=formatting.when)

@@ -1,24 +1,21 @@
 """The invoice list (with its htmx-swapped results), the invoice page and its e-invoice."""
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from playhouse.flask_utils import get_object_or_404
 
 from models import clock
-from models.customer import Customer
-from models.invoice import Invoice, is_plausible_number
 from models.credit_note import list_credit_notes
-from models.invoice_list import ListParams, cache_key, list_invoices
-from models.roles import ACTIONS, may
-from models.summary import summary_rows
+from models.invoice import Invoice
+from models.invoice_list import ListParams, list_invoices, row_key
+from models.roles import ACTIONS, PAY, REQUEST, may
 from i18n import labels
 from i18n.formatting import locale_name
 from i18n.refusals import refusal_text
 from services.documents import InvoiceDocument
 from services.einvoice import EInvoiceUnavailable, build_einvoice
 from .context import cart_contents
-from .rendered_cache import rendered
+from .rendered_cache import rendered_parts
 from .responses import is_htmx
 
 bp = Blueprint("invoices", __name__)
@@ -38,47 +35,59 @@ def notice_texts(notices, requested_page: int, shown_page: int) -> list[str]:
     return found
 
 
+ROW_END = "<!--/row-->"  # what templates/invoices/_rows.html writes after each row
+
+
+def rendered_rows(user, result, organization, language: str, on) -> Markup:
+    """The page's rows: each from the rendered-row cache when its key (models/invoice_list.py: row_key) is there,
+    the others rendered together in one go and kept."""
+    in_cart = cart_contents()[1]
+    allowed = tuple(action for action in ACTIONS if may(user, action))
+    texts = labels.list_texts(language)
+    billed_to = [texts["own"] if row.invoice_account_id == user.customer_id else organization.name
+                 for row in result.rows] if organization else [""] * len(result.rows)
+    keys = [row_key(row, billed_to[i], language, row.id in in_cart, allowed) for i, row in enumerate(result.rows)]
+
+    def render(indexes) -> list[str]:
+        rows = [result.rows[i] for i in indexes]
+        html = render_template(
+            "invoices/_rows.html", rows=rows, billed_to=[billed_to[i] for i in indexes], organization=organization,
+            t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
+            u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")},
+            overdue_labels={row.late: labels.days_overdue(row.late) for row in rows if row.late})
+        parts = html.split(ROW_END)
+        return [part.strip("\n") + "\n" for part in parts[:len(rows)]]
+
+    return Markup("".join(rendered_parts(keys, render)))
+
+
 @bp.route("/invoices")
 @login_required
 def index():
     """The list: filters, summary and a page of rows; htmx asks for the summary and rows alone.
 
-    The summary and rows are rendered once for a state of the data and reused (views/rendered_cache.py)
-    until anything they show changes: models/invoice_list.py: `cache_key` names all of it.
-    """
+    The rows come from the rendered-row cache when nothing they show has changed (`rendered_rows`)."""
     user = current_user._get_current_object()
     params, notices = ListParams.from_args(request.args)
-    customer = user.customer
-    organization = customer.invoice_account
+    organization = user.customer.invoice_account
     if params.whose != "all" and organization is None:
         params.whose = "all"
     on = clock.today()
     if params.status == "credit_notes":
         return _credit_notes(params, organization)
-    summary = summary_rows(Invoice.visible_account_ids(user, params.whose))
-    fragment = is_htmx()
-    allowed = tuple(action for action in ACTIONS if may(user, action))
-    key = cache_key(user, params, notices, on, locale_name(), summary, cart_contents()[1], allowed,
-                    "fragment" if fragment else "page")
-
-    def render():
-        requested_page = params.page
-        result = list_invoices(user, params, on=on, summary=summary)
-        context = dict(result=result, params=params, today=on, organization=organization,
-                       notices=notice_texts(notices, requested_page, result.page),
-                       overdue_labels={row.late: labels.days_overdue(row.late) for row in result.rows if row.late})
-        summary_html = render_template("invoices/_summary.html", **context)
-        results_html = render_template("invoices/_results.html", **context)
-        if fragment:  # the rows, and the summary swapped out of band into the live region above them
-            return (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n{results_html}',)
-        return summary_html, results_html
-
-    parts = rendered(key, render)
-    if fragment:
-        html = parts[0]
+    language = locale_name()
+    requested_page = params.page
+    result = list_invoices(user, params, on=on)
+    context = dict(result=result, params=params, today=on, organization=organization,
+                   notices=notice_texts(notices, requested_page, result.page),
+                   rows_html=rendered_rows(user, result, organization, language, on))
+    summary_html = render_template("invoices/_summary.html", **context)
+    results_html = render_template("invoices/_results.html", **context)
+    if is_htmx():  # the rows, and the summary swapped out of band into the live region above them
+        html = f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n{results_html}'
     else:
         html = render_template("invoices/index.html", params=params, organization=organization,
-                               summary_html=Markup(parts[0]), results_html=Markup(parts[1]))
+                               summary_html=Markup(summary_html), results_html=Markup(results_html))
     return html, 200, {"Vary": "HX-Request"}
 
 
@@ -99,16 +108,10 @@ def _credit_notes(params, organization):
 @bp.route("/invoices/<number>")
 @login_required
 def detail(number):
-    if not is_plausible_number(number):
+    try:
+        invoice = Invoice.get_visible(current_user, number)
+    except Invoice.DoesNotExist:
         abort(404)
-    OrderAccount, Billed = Customer.alias(), Customer.alias()
-    invoice = get_object_or_404(
-        Invoice.visible_to(current_user)
-        .select(Invoice, OrderAccount, Billed)
-        .join(Billed, on=(Invoice.invoice_account == Billed.id), attr="invoice_account")
-        .switch(Invoice)
-        .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id), attr="order_account"),
-        Invoice.number == number)
     document = InvoiceDocument.load(invoice)
     return render_template("invoices/detail.html", invoice=invoice, document=document, lines=document.lines,
                            payments=document.payments, today=clock.today())

@@ -5,6 +5,7 @@ The checkout page (views/checkout.py) shows `orders/_billed_to.html` and posts *
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from models.cart import INVOICES, Cart
 from models.customer import Customer
@@ -83,10 +84,7 @@ def _card_payment_url(order: SalesOrder) -> str:
 @login_required
 def card_return(number):
     """Where the payment page sends the buyer back. Approved: the order is placed. Otherwise nothing changes."""
-    try:
-        order = SalesOrder.visible_to(current_user).where(SalesOrder.number == number).get()
-    except SalesOrder.DoesNotExist:
-        abort(404)
+    order = get_object_or_404(SalesOrder.visible_to(current_user), SalesOrder.number == number)
     if order.placed_by_id != current_user.id:
         abort(404)
     if order.status in (OPEN, INVOICED):  # a replayed return, or a reload of it

@@ -1,13 +1,13 @@
 """Rendered parts of pages, found again by a key that names everything they show (Flask-Caching).
 
-Rendering the invoice list's rows is most of what a list request costs, and many list requests ask for a
-page nothing has changed since it was last rendered. The key (models/invoice_list.py: `cache_key`) holds
-the versions the database moves on every write that changes a row, so nothing is ever invalidated by hand
-and no write path can leave a page stale. Cached parts hold no CSRF token and nothing personal beyond what
-the key names.
+The invoice list's rows are most of what a list page costs to render, and the same rows come back again and
+again — on other pages, in other filters and sorts, for colleagues of the same company. Each row is kept under
+a key made of everything it shows (models/invoice_list.py: `row_key`), read fresh from the database with the
+page, so nothing is ever invalidated by hand and no write can leave a row stale. Cached rows hold no CSRF token.
 
-Where they are kept: Redis when REDIS_URL is set (every worker and host shares them), else each process's
-memory (SimpleCache); `SETTLE_RENDER_CACHE_MB=0` (config RENDER_CACHE_MB) turns caching off.
+Where they are kept: Redis when REDIS_URL is set (every worker and host shares them; a page's rows are fetched in
+one round trip), else each process's memory (SimpleCache); `SETTLE_RENDER_CACHE_MB=0` (config RENDER_CACHE_MB)
+turns caching off.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def config_for(config) -> dict:
     if config.get("REDIS_URL"):
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["REDIS_URL"],
                 "CACHE_KEY_PREFIX": config.get("RENDER_CACHE_KEY_PREFIX") or "settle:rendered:",
-                "CACHE_DEFAULT_TIMEOUT": 3600}
-    # A rendered part is 2-40 KB: the item threshold keeps a process's share near the budget.
-    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": max(16, int(megabytes * 1024 / 16)),
-            "CACHE_DEFAULT_TIMEOUT": 3600}
+                "CACHE_DEFAULT_TIMEOUT": 24 * 3600}
+    # A rendered row is about 1.5 KB: the item threshold keeps a process's share near the budget.
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": max(64, int(megabytes * 1024 * 1024 / 2048)),
+            "CACHE_DEFAULT_TIMEOUT": 24 * 3600}
 
 
 def init_app(app: Flask) -> None:
@@ -41,22 +41,28 @@ def _name(key: tuple) -> str:
     return hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
 
 
-def rendered(key: tuple | None, render):
-    """What `render()` returns for `key`, rendered once and then reused; `key=None` always renders."""
+def rendered_parts(keys: list, render) -> list[str]:
+    """The rendering of each key, fetched at once; `render(indexes)` renders those not found (a list of str).
+
+    A request whose parts were all found counts as a hit, one that rendered any as a miss (tests and the
+    benchmark read `stats()`)."""
     stats = current_app.extensions["settle_rendered_stats"]
-    if key is None:
-        return render()
-    name = _name(key)
-    found = cache.get(name)
-    if found is not None:
+    if not keys:
+        return []
+    names = [_name(key) for key in keys]
+    found = cache.get_many(*names)
+    missing = [i for i, html in enumerate(found) if html is None]
+    if not missing:
         stats["hits"] += 1
         return found
     stats["misses"] += 1
-    found = render()
-    cache.set(name, found)
+    fresh = render(missing)
+    for i, html in zip(missing, fresh):
+        found[i] = html
+    cache.set_many({names[i]: found[i] for i in missing})
     return found
 
 
 def stats() -> dict:
-    """Hits and misses of this app since it started (tests and the benchmark read them)."""
+    """Pages whose parts all came from the cache (hits) and pages that rendered any (misses), since start."""
     return current_app.extensions["settle_rendered_stats"]
