@@ -8,21 +8,31 @@ rows; Next/Previous links carry the boundary row's key so deep pages cost no mor
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import reduce
 
-from peewee import SQL, Tuple, fn
+from peewee import SQL, Case, Tuple, Value, fn
+
+from i18n.formatting import parse_amount_text
 
 from . import clock, is_postgres
+from .aging import BUCKETS, bucket_range
 from .customer import Customer, User
-from .invoice import OPEN_STATUSES, CashDiscount, Invoice, InvoiceFigures
+from .invoice import OPEN_STATUSES, PAID, STATUSES, CashDiscount, Invoice, InvoiceFigures
 from .money import ZERO
 from .summary import summary_rows
 
 STATUS_FILTERS = ("all", "unpaid", "partial", "paid", "overdue")
 WHOSE_FILTERS = ("all", "own", "org")
+AGING_FILTERS = BUCKETS
+ATTENTION = "attention"
 SORTS = {
+    # What needs attention first: open invoices by due date (the most overdue first, then those due soonest),
+    # then the paid ones, latest due first.
+    ATTENTION: ("due_date", False),
     "due_date": ("due_date", False),
     "-due_date": ("due_date", True),
     "invoice_date": ("invoice_date", False),
@@ -30,27 +40,53 @@ SORTS = {
     "amount": ("total", False),
     "-amount": ("total", True),
 }
-DEFAULT_SORT = "-due_date"
+DEFAULT_SORT = ATTENTION
 PAGE_SIZE = 25
 MAX_SEARCH = 40
+DATE_FILTERS = ("invoice_from", "invoice_to", "due_from", "due_to")
 
 
 # Parameters ---------------------------------------------------------------------------------------
 def _parse_key(raw, sort: str):
-    """A page-boundary key from a link ("2026-11-01~1234" or "125000~1234"), or None when it is not one."""
+    """A page-boundary key from a link ("2026-11-01~1234", "125000~1234", or "1:2026-11-01~1234" in the
+    attention order, whose first part says open (0) or paid (1)) as (part, value, id); None when it is not one."""
     if not raw or len(raw) > 40 or raw.count("~") != 1:
         return None
     value, _, ident = raw.partition("~")
     if not ident.isdigit() or len(ident) > 18:
         return None
+    group = 0
+    if sort == ATTENTION:
+        if value[:2] not in ("0:", "1:"):
+            return None
+        group, value = int(value[0]), value[2:]
     if SORTS[sort][0] == "total":
         if not value.lstrip("-").isdigit() or len(value) > 18:
             return None
-        return (int(value), int(ident))
+        return (group, int(value), int(ident))
     try:
-        return (date.fromisoformat(value), int(ident)) if len(value) == 10 else None
+        return (group, date.fromisoformat(value), int(ident)) if len(value) == 10 else None
     except ValueError:
         return None
+
+
+def _parse_day(raw):
+    """A `YYYY-MM-DD` filter value: (date or None, understood)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, True
+    if len(raw) != 10:
+        return None, False
+    try:
+        return date.fromisoformat(raw), True
+    except ValueError:
+        return None, False
+
+
+def _account_code(raw) -> str | None:
+    """An order account's code as typed in a URL, or None when it cannot be one."""
+    code = (raw or "").strip()
+    return code if len(code) <= 40 and code.isprintable() else None
 
 
 @dataclass
@@ -59,7 +95,8 @@ class ListParams:
 
     `after` / `before` are the keys of the rows at a page boundary, carried by the Next / Previous links so
     a deep page continues from where the last one ended instead of counting its way there. `page` stays
-    the page number shown; a key that does not fit is simply not used.
+    the page number shown; a key that does not fit is simply not used. `amount` is the search read as an
+    amount in the reader's language (for matching totals and balances), when it is one.
     """
 
     status: str = "all"
@@ -69,9 +106,16 @@ class ListParams:
     page: int = 1
     after: tuple | None = None
     before: tuple | None = None
+    aging: str = ""
+    invoice_from: date | None = None
+    invoice_to: date | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    order_account: str = ""
+    amount: Decimal | None = None
 
     @classmethod
-    def from_args(cls, args) -> tuple["ListParams", list[str]]:
+    def from_args(cls, args, locale: str = "en") -> tuple["ListParams", list[str]]:
         """Parameters from a query string's arguments, and the codes of what was not understood."""
         notices: list[str] = []
         params = cls()
@@ -91,11 +135,26 @@ class ListParams:
             q = q[:MAX_SEARCH]
             notices.append("search_too_long")
         params.q = q
+        params.amount = parse_amount_text(q, locale) if q else None
         sort = (args.get("sort") or DEFAULT_SORT).strip()
         if sort in SORTS:
             params.sort = sort
         else:
             notices.append("unknown_sort")
+        aging = (args.get("aging") or "").strip().lower()
+        if aging in AGING_FILTERS:
+            params.aging = aging
+        elif aging:
+            notices.append("unknown_aging")
+        for name in DATE_FILTERS:
+            value, understood = _parse_day(args.get(name))
+            setattr(params, name, value)
+            if not understood and "bad_date" not in notices:
+                notices.append("bad_date")
+        code = _account_code(args.get("order_account"))
+        if code is None:
+            notices.append("unknown_order_account")
+        params.order_account = code or ""
         raw_page = (args.get("page") or "1").strip()
         if raw_page.isdigit() and len(raw_page) <= 9 and int(raw_page) >= 1:
             params.page = int(raw_page)
@@ -106,17 +165,36 @@ class ListParams:
             params.after, params.before = after, before
         return params, notices
 
+    def filters(self) -> dict:
+        """The filters alone (no sort or page), as query-string arguments: what an export or a bucket keeps."""
+        values = {"status": self.status, "whose": self.whose, "q": self.q, "aging": self.aging,
+                  "order_account": self.order_account}
+        values.update({name: getattr(self, name).isoformat() if getattr(self, name) else ""
+                       for name in DATE_FILTERS})
+        return {k: v for k, v in values.items() if v and v != "all"}
+
     def as_args(self, **changes) -> dict:
         """Query-string arguments for a link, leaving out defaults so URLs stay short."""
-        values = {"status": self.status, "whose": self.whose, "q": self.q, "sort": self.sort, "page": self.page}
+        values = {**self.filters(), "sort": self.sort, "page": self.page}
         values.update(changes)
         defaults = {"status": "all", "whose": "all", "q": "", "sort": DEFAULT_SORT, "page": 1,
-                    "after": None, "before": None}
-        return {k: v for k, v in values.items() if v != defaults[k]}
+                    "after": None, "before": None, "aging": "", "order_account": ""}
+        return {k: v for k, v in values.items() if v != defaults.get(k, "")}
+
+    def scope_args(self) -> dict:
+        """Whose invoices the list is about (account, order account) and its order, without the filters that
+        narrow it: what the overview's links and Pay all overdue keep."""
+        return {k: v for k, v in self.as_args().items() if k in ("whose", "order_account", "sort")}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything narrows the list (for the empty list's way back)."""
+        return bool(set(self.filters()) - {"whose"}) or self.whose != "all"
 
     def key(self) -> tuple:
         """Everything that decides which rows are listed."""
-        return (self.status, self.whose, self.q, self.sort, self.page, self.after, self.before)
+        return (self.status, self.whose, self.q, self.sort, self.page, self.after, self.before, self.aging,
+                self.invoice_from, self.invoice_to, self.due_from, self.due_to, self.order_account, self.amount)
 
 
 # Rows and the page -----------------------------------------------------------------------------------
@@ -162,10 +240,7 @@ class InvoicePage:
         return self.page < self.pages and bool(self.rows)
 
     def _key(self, row) -> str:
-        column = SORTS[self.params.sort][0]
-        value = getattr(row, column)
-        value = int(value * 100) if column == "total" else value.isoformat()
-        return f"{value}~{row.id}"
+        return row_key(row, self.params.sort)
 
     def previous_args(self) -> dict:
         """The Previous link: page 1 plainly, deeper pages from the first row of this one."""
@@ -177,6 +252,23 @@ class InvoicePage:
         return self.params.as_args(page=self.page + 1, after=self._key(self.rows[-1]))
 
 
+def row_key(row, sort: str) -> str:
+    """The key of a row in the `sort` order, as a link carries it (see _parse_key)."""
+    column = SORTS[sort][0]
+    value = getattr(row, column)
+    value = int(value * 100) if column == "total" else value.isoformat()
+    if sort == ATTENTION:
+        return f"{1 if row.status == PAID else 0}:{value}~{row.id}"
+    return f"{value}~{row.id}"
+
+
+def _key_of(row, sort: str) -> tuple:
+    column = SORTS[sort][0]
+    value = getattr(row, column)
+    value = int(value * 100) if column == "total" else value
+    return (1 if sort == ATTENTION and row.status == PAID else 0, value, row.id)
+
+
 def _lower(text: str) -> str:
     """Lower-case as the database's LOWER() does: SQLite folds ASCII letters only."""
     return text.lower() if is_postgres() else text.translate(_ASCII_LOWER)
@@ -185,17 +277,64 @@ def _lower(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _filter(accounts, status: str, search: str | None, q: str, on: date):
+def _contains(column, text: str):
+    return (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(column), text) > 0
+
+
+def _statuses(params: ListParams) -> tuple:
+    """The statuses the filters allow: overdue and an aging bucket mean open invoices only."""
+    found = STATUSES if params.status in ("all", "overdue") else (params.status,)
+    if params.status == "overdue" or params.aging:
+        found = tuple(s for s in found if s in OPEN_STATUSES)
+    return found
+
+
+def _narrowing(params: ListParams, on: date, search, q: str):
+    """The conditions beyond account and status (dates, order account, overdue, aging, search), or None."""
+    where = []
+    if params.status == "overdue":
+        where.append(Invoice.due_date < on)
+    if params.aging:
+        first, last = bucket_range(params.aging, on)
+        if first is not None:
+            where.append(Invoice.due_date >= first)
+        if last is not None:
+            where.append(Invoice.due_date <= last)
+    for name, column, compare in (("invoice_from", Invoice.invoice_date, ">="), ("invoice_to", Invoice.invoice_date, "<="),
+                                  ("due_from", Invoice.due_date, ">="), ("due_to", Invoice.due_date, "<=")):
+        value = getattr(params, name)
+        if value is not None:
+            where.append(column >= value if compare == ">=" else column <= value)
+    if params.order_account:
+        where.append(Invoice.order_account.in_(
+            Customer.select(Customer.id).where(Customer.account == params.order_account)))
+    if search:
+        number = fn.LOWER(Invoice.number) == q if search == "exact" else _contains(Invoice.number, q)
+        accounts = Customer.select(Customer.id).where(_contains(Customer.account, q) | _contains(Customer.name, q))
+        found = number | Invoice.order_account.in_(accounts)
+        if params.amount is not None:
+            cents = int(params.amount * 100)
+            found |= (Invoice.total == cents) | (Invoice.balance == cents)
+        where.append(found)
+    return reduce(operator.and_, where) if where else None
+
+
+def _filter(accounts, params: ListParams, search, q: str, on: date):
     where = Invoice.invoice_account.in_(list(accounts))
-    if status == "overdue":
-        where &= Invoice.status.in_(OPEN_STATUSES) & (Invoice.due_date < on)
-    elif status != "all":
-        where &= Invoice.status == status
-    if search == "exact":
-        where &= fn.LOWER(Invoice.number) == q
-    elif search == "contains":
-        where &= (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(Invoice.number), q) > 0
-    return where
+    statuses = _statuses(params)
+    if statuses != STATUSES:
+        where &= Invoice.status.in_(list(statuses))
+    narrowing = _narrowing(params, on, search, q)
+    return where if narrowing is None else where & narrowing
+
+
+def _search(params: ListParams, summary) -> tuple:
+    """(how the number is searched: None, "exact" or "contains"; the search as the database lower-cases it)."""
+    if not params.q:
+        return None, ""
+    q = _lower(params.q)
+    longest = max((row[4] or 0 for row in summary), default=0)
+    return ("exact" if len(q) >= longest else "contains"), q
 
 
 def list_invoices(user: User, params: ListParams, on: date | None = None,
@@ -206,14 +345,12 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
     accounts = Invoice.visible_account_ids(user, params.whose)
     if summary is None:
         summary = summary_rows(accounts)
-    search, q = None, ""
-    if params.q:
-        q = _lower(params.q)
-        longest = max((row[4] or 0 for row in summary), default=0)
-        search = "exact" if len(q) >= longest else "contains"
-    if not accounts:
+    search, q = _search(params, summary)
+    plain = (search is None and params.status != "overdue" and not params.aging and not params.order_account
+             and not any(getattr(params, name) for name in DATE_FILTERS))
+    if not accounts or not _statuses(params):
         totals = []
-    elif search is None and params.status != "overdue":
+    elif plain:  # the summary rows answer it
         by_currency: dict = {}
         for status, currency, invoices, balance, _, _ in summary:
             if invoices and (params.status == "all" or status == params.status):
@@ -222,7 +359,7 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
         totals = [(currency, n, amount) for currency, (n, amount) in sorted(by_currency.items())]
     else:
         totals = list(Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
-                      .where(_filter(accounts, params.status, search, q, on))
+                      .where(_filter(accounts, params, search, q, on))
                       .group_by(Invoice.currency).order_by(Invoice.currency).tuples())
         totals = [(currency, n, Invoice.balance.python_value(cents)) for currency, n, cents in totals]
     count = sum(n for _, n, _ in totals)
@@ -235,6 +372,23 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
     params.page = page
     rows = _page_rows(accounts, params, search, q, on) if count else []
     return InvoicePage(rows, count, total_balance, currencies, page, pages, params)
+
+
+def iter_invoices(user: User, params: ListParams, on: date | None = None, chunk: int = 2000):
+    """Every invoice the list shows for `params` (all pages), in its order, read `chunk` rows at a time from
+    where the last chunk ended: memory stays flat however many there are (the exports)."""
+    on = on or clock.today()
+    accounts = Invoice.visible_account_ids(user, params.whose)
+    if not accounts or not _statuses(params):
+        return
+    search, q = _search(params, summary_rows(accounts) if params.q else [])
+    key, kind = None, "offset"
+    while True:
+        rows = _rows(accounts, params, search, q, on, kind, key, 0, limit=chunk)
+        yield from rows
+        if len(rows) < chunk:
+            return
+        key, kind = _key_of(rows[-1], params.sort), "after"
 
 
 _ROW_FIELDS = (Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.invoice_date, Invoice.due_date,
@@ -255,58 +409,127 @@ def _page_rows(accounts, params: ListParams, search, q, on: date) -> list:
     return _rows(accounts, params, search, q, on, "offset", None, (params.page - 1) * PAGE_SIZE)
 
 
-def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, offset: int) -> list:
-    """One page of rows, "offset" into the list or "after" / "before" a boundary key.
+def _groups(params: ListParams) -> list:
+    """The parts the list is read in, in order: (part, statuses to read ([None]: any), column, descending).
+    The attention order has two: the open invoices by due date, oldest first, then the paid ones, latest
+    first; every other order is one part."""
+    statuses = _statuses(params)
+    if params.sort == ATTENTION:
+        groups = []
+        still_open = [status for status in statuses if status in OPEN_STATUSES]
+        if still_open:
+            groups.append((0, still_open, Invoice.due_date, False))
+        if PAID in statuses:
+            groups.append((1, [PAID], Invoice.due_date, True))
+        return groups
+    column, descending = SORTS[params.sort]
+    return [(0, [None] if statuses == STATUSES else list(statuses), getattr(Invoice, column), descending)]
 
-    Without a search, the page's ids are picked first: one arm per account (and per open status for
-    overdue) reads its own index in the sort order and stops at the rows it can contribute, the arms are
-    merged, and only the 25 winners' rows are read. An `IN (account, organization)` query sorted as a whole
+
+def _boundary(group: int, field, descending: bool, key, backward: bool):
+    """Within part `group`, the rows beyond `key` (part, value, id) in the reading direction: a condition,
+    True (the whole part) or False (none of it)."""
+    part, value, ident = key
+    if group != part:
+        return (group < part) == backward
+    if descending != backward:
+        return Tuple(field, Invoice.id) < Tuple(value, ident)
+    return Tuple(field, Invoice.id) > Tuple(value, ident)
+
+
+def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, offset: int,
+          limit: int = PAGE_SIZE) -> list:
+    """`limit` rows, "offset" into the list or "after" / "before" a boundary key.
+
+    Without a search, the page's ids are picked first: one arm per account and status (and part of the
+    order) reads its own index in the sort order and stops at the rows it can contribute, the arms are
+    merged, and only the winners' rows are read. An `IN (account, organization)` query sorted as a whole
     would read and sort every invoice of both accounts instead.
     """
-    column, descending = SORTS[params.sort]
-    field = getattr(Invoice, column)
-    if kind == "before":
-        descending = not descending
-    order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
-    boundary = None
-    if key is not None:
-        # As stored: cents for the total, a date for the dates.
-        boundary = Tuple(field, Invoice.id) < Tuple(key[0], key[1]) if descending else \
-            Tuple(field, Invoice.id) > Tuple(key[0], key[1])
+    backward = kind == "before"
+    groups = _groups(params)
     OrderAccount = Customer.alias()
     rows = (Invoice.select(*_ROW_FIELDS, OrderAccount.account, OrderAccount.name)
             .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id)))
+    if not groups:
+        return []
+    several = len(groups) > 1
+    if several:  # which part a row belongs to
+        part = Case(None, [(Invoice.status == PAID, 1)], 0)
+
+    def order_of(field, group_index=None):
+        """ORDER BY of the whole list, in the reading direction."""
+        if not several:
+            _, _, _, descending = groups[0]
+            descending = descending != backward
+            return [field.desc() if descending else field.asc(), Invoice.id.desc() if descending else Invoice.id.asc()]
+        order = [part.desc() if backward else part.asc()]
+        for column in (field, Invoice.id):
+            for group, _, _, descending in groups:
+                value = Case(None, [(part == group, column)])
+                order.append(value.desc() if descending != backward else value.asc())
+        return order
+
     if search:  # few rows match: filter, then sort them
-        where = _filter(accounts, params.status, search, q, on)
-        if boundary is not None:
-            where &= boundary
-        query = rows.where(where).order_by(*order).limit(PAGE_SIZE).offset(offset or None)
+        where = _filter(accounts, params, search, q, on)
+        if key is not None:
+            beyond = []
+            for group, _, field, descending in groups:
+                edge = _boundary(group, field, descending, key, backward)
+                if edge is False:
+                    continue
+                in_part = (part == group) if several else None
+                condition = in_part if edge is True else (edge if in_part is None else in_part & edge)
+                beyond.append(condition)
+            if not beyond:
+                return []
+            if any(condition is None for condition in beyond):
+                pass  # the whole list
+            else:
+                where &= reduce(operator.or_, beyond)
+        query = rows.where(where).order_by(*order_of(groups[0][2])).limit(limit).offset(offset or None)
     else:
-        reach = offset + PAGE_SIZE
-        statuses = list(OPEN_STATUSES) if params.status == "overdue" else \
-            [params.status] if params.status != "all" else [None]
+        reach = offset + limit
+        narrowing = _narrowing(params, on, None, "")
         arms = []
-        for account in accounts:
-            for state in statuses:
-                where = Invoice.invoice_account == account
-                if state is not None:
-                    where &= Invoice.status == state
-                if params.status == "overdue":
-                    where &= Invoice.due_date < on
-                if boundary is not None:
-                    where &= boundary
-                inner = (Invoice.select(Invoice.id, field.alias("sort_key")).where(where).order_by(*order)
-                         .limit(reach).alias(f"arm{len(arms)}"))
-                arms.append(Invoice.select(SQL("*")).from_(inner))
+        for group, statuses, field, descending in groups:
+            edge = True if key is None else _boundary(group, field, descending, key, backward)
+            if edge is False:
+                continue
+            descending = descending != backward
+            order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
+            for account in accounts:
+                for state in statuses:
+                    where = Invoice.invoice_account == account
+                    if state is not None:
+                        where &= Invoice.status == state
+                    if narrowing is not None:
+                        where &= narrowing
+                    if edge is not True:
+                        where &= edge
+                    inner = (Invoice.select(Invoice.id, Value(group).alias("part"), field.alias("sort_key"))
+                             .where(where).order_by(*order).limit(reach).alias(f"arm{len(arms)}"))
+                    arms.append(Invoice.select(SQL("*")).from_(inner))
+        if not arms:
+            return []
         merged = arms[0]
         for arm in arms[1:]:
             merged = merged.union_all(arm)
-        direction = "DESC" if descending else "ASC"
-        merged = merged.order_by(SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')).limit(PAGE_SIZE)
+        if several:
+            order = [SQL('"part" DESC' if backward else '"part" ASC')]
+            for column in ('"sort_key"', '"id"'):
+                for group, _, _, descending in groups:
+                    direction = "DESC" if descending != backward else "ASC"
+                    order.append(SQL(f'CASE WHEN "part" = {group} THEN {column} END {direction}'))
+        else:
+            direction = "DESC" if groups[0][3] != backward else "ASC"
+            order = [SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')]
+        # A compound query may only be ordered by its columns (SQLite): order the arms from a subquery.
+        merged = Invoice.select(SQL("*")).from_(merged.alias("arms")).order_by(*order).limit(limit)
         if offset:
             merged = merged.offset(offset)
         ids = Invoice.select(SQL('"id"')).from_(merged.alias("page_ids"))
-        query = rows.where(Invoice.id.in_(ids)).order_by(*order)
+        query = rows.where(Invoice.id.in_(ids)).order_by(*order_of(groups[0][2]))
     return [_row(values, on) for values in query.tuples()]
 
 
@@ -317,6 +540,17 @@ def _row(values, on: date) -> InvoiceRow:
     row.order_account = AccountRef(account, name)
     row.offer, row.late = row.cash_discount(on), row.days_overdue(on)
     return row
+
+
+def order_account_choices(user: User) -> list[tuple[str, str]]:
+    """(code, name) of the order accounts the user can narrow the list to — the organization account and the
+    customers it pays for — or [] when there is only the user's own (one query)."""
+    customer = user.customer
+    billing = customer.invoice_account_id or customer.id
+    choices = list(Customer.select(Customer.account, Customer.name)
+                   .where((Customer.id == billing) | (Customer.invoice_account == billing))
+                   .order_by(Customer.account).tuples())
+    return choices if len(choices) > 1 else []
 
 
 # The rendered page's name ----------------------------------------------------------------------------
@@ -330,6 +564,6 @@ def cache_key(user: User, params: ListParams, notices: list, on: date, language:
     (the htmx fragment or the whole page's parts)."""
     customer = user.customer
     organization = customer.invoice_account if customer.invoice_account_id else None
-    return ("invoice-list", part, language, on.isoformat(), customer.id, customer.name,
+    return ("invoice-list-2", part, language, on.isoformat(), customer.id, customer.name,
             organization and (organization.id, organization.name), params.key(), tuple(notices),
             tuple(summary), tuple(sorted(in_cart)), allowed)
