@@ -313,8 +313,7 @@ def _narrowing(params: ListParams, on: date, search, q: str):
         accounts = Customer.select(Customer.id).where(_contains(Customer.account, q) | _contains(Customer.name, q))
         found = number | Invoice.order_account.in_(accounts)
         if params.amount is not None:
-            cents = int(params.amount * 100)
-            found |= (Invoice.total == cents) | (Invoice.balance == cents)
+            found |= (Invoice.total == params.amount) | (Invoice.balance == params.amount)
         where.append(found)
     return reduce(operator.and_, where) if where else None
 

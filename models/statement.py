@@ -1,7 +1,8 @@
 """The statement of account: every invoice with a balance on a given day (open items) per currency, the
 payments of the period up to that day, and the aging buckets as of that day (SPEC "Knowing what you owe").
 
-A balance on an earlier day is today's balance plus what was paid (and discounted) after that day, so the
+A balance on an earlier day is today's balance plus what was paid (and discounted) after that day — payments
+recorded with the import ("paid before") count as made before any day — so the
 statement reads the visible accounts' open invoices and those paid since, and the payments of those accounts in
 the period — the same visibility rule as every page (Invoice.visible_account_ids).
 """
@@ -101,7 +102,9 @@ def statement_for(user: User, as_of: date, period_from: date | None = None) -> S
     later = (Payment.select(Payment.invoice.alias("invoice_id"),
                             fn.SUM(Payment.amount + Payment.discount).alias("settled"))
              .join(Invoice, on=(Payment.invoice == Invoice.id))
-             .where(Invoice.invoice_account.in_(accounts), Payment.created_at >= after)
+             # What was paid before the invoice came to the portal was paid before any day asked for.
+             .where(Invoice.invoice_account.in_(accounts), Payment.created_at >= after,
+                    Payment.method != Payment.METHOD_IMPORTED)
              .group_by(Payment.invoice).alias("later"))
     OrderAccount = Customer.alias()
     settled_later = fn.COALESCE(later.c.settled, 0)
