@@ -12,7 +12,8 @@ help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - install what tests need (virtualenv, Chromium) and run the whole suite"
 	@echo "make worker - run the background worker alone (make run already starts it)"
-	@echo "make bench  - generate a large data set and measure the portal against bare Flask"
+	@echo "make bench  - a million invoices, 1,000 users sending a mixed load: the portal against bare Flask"
+	@echo "              (BENCH_ARGS=--quick: 100,000 invoices, short rounds; DATABASE_URL=postgresql://... for PostgreSQL)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,8 +67,12 @@ test: install-dev chromium
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not browser" -x -q
 
-# Benchmark (README, "Performance"): a million invoices, the portal and bare Flask under gunicorn, wrk.
+# Benchmark (bench/run.py): a million invoices; 1,000 users of 200 companies, each signed in, send a shuffled
+# mix (lists, searches, invoice pages, Pay invoice) to the portal and to bare Flask under the same gunicorn,
+# with wrk; then the list and invoice pages in-process, with profiles. About 5-7 minutes.
 # `make bench DATABASE_URL=postgresql://user@host/db` runs it on PostgreSQL (that database is emptied).
+# `make bench BENCH_ARGS=--quick` for development (100,000 invoices, short rounds, about 2 minutes);
+# BENCH_ARGS="--reuse" keeps today's data set; "--single" adds the former single-URL table.
 wrk:
 	@if command -v wrk >/dev/null 2>&1; then :; \
 	else echo "Installing Debian's wrk for the benchmark..."; \

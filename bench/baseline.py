@@ -1,7 +1,9 @@
 """The framework's own ceiling: bare Flask answering a fixed byte string, served by the same gunicorn.
 
 `GET /bytes/<size>` returns `size` bytes, so each portal response is compared with a baseline
-response of exactly its own size (the same bytes to send, parse and count).
+response of exactly its own size (the same bytes to send, parse and count). POST is answered alike: the mixed
+scenario sends the baseline its writes with the same method, headers and body (the body is not read: bare
+Flask does not look at what it does not need).
 """
 from flask import Flask, Response
 
@@ -9,7 +11,7 @@ app = Flask(__name__)
 _bodies: dict[int, bytes] = {}
 
 
-@app.get("/bytes/<int:size>")
+@app.route("/bytes/<int:size>", methods=["GET", "POST"])
 def fixed(size: int):
     body = _bodies.get(size)
     if body is None:

@@ -5,13 +5,21 @@ One deterministic plan feeds two outputs:
 - `import_payload(plan)` renders the same records in the `import-data` JSON format, so a test can prove that
   what the benchmark measures is data the back office could really have sent (tests/test_bench_data.py).
 
-Shape: 20,000 customers; DIST-00001 is the organization account of 50 retailers RET-00001..RET-00050; the
-measured user belongs to RET-00001 and so sees the invoices billed to RET-00001 and to DIST-00001 — 2.1 % of
-all invoices (21,000 at a million). The share is the same at every size, so a growing database also grows
-the measured user's own invoice set.
+Shape: 20,000 customers, of which
+- the single-URL group: DIST-00001 is the organization account of 50 retailers RET-00001..RET-00050; the
+  measured user belongs to RET-00001 and so sees the invoices billed to RET-00001 and to DIST-00001 — 2.1 % of
+  all invoices (21,000 at a million);
+- the mixed scenario's 200 companies (bench/mixed.py), 5 users each: 20 distributors DST-001..DST-020 (organization
+  accounts, 3–7 retailers SHP-<distributor>-<n> each, 100 retailers in all) and 80 independents IND-001..IND-080.
+  They are billed 70 % of all invoices, by weight: a distributor about 12 shares, a retailer 2, an independent
+  3.5, so at a million invoices a retailer's user sees roughly 10,000–18,000 (its own and its distributor's), an
+  independent's 1,000–6,000;
+- the rest, a long tail of customers nobody signs in as (27 % of the invoices).
+Shares are the same at every size, so a growing database also grows every user's own invoice set.
 """
 from __future__ import annotations
 
+import bisect
 import io
 import random
 import time
@@ -25,6 +33,11 @@ RETAILERS = 50
 MEASURED_EMAIL = "bench@ret1.example"
 DIST_EMAIL = "bench@dist1.example"
 PASSWORD = "bench-Passw0rd"
+# Every bench user's password is hashed with this cheap method (the servers get the same method through
+# SETTLE_PASSWORD_HASH_METHOD), so signing 1,000 users in measures the portal, not scrypt.
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+# Bumped whenever the plan's shape changes, so a data set made by an older plan is never reused.
+PLAN_VERSION = "mixed-1"
 
 # Per 1,000 invoices: 20 billed to the distributor, 1 to the measured retailer, 9 to its sister retailers.
 TO_DIST, TO_MEASURED, TO_SISTERS = 20, 1, 9
@@ -41,6 +54,13 @@ ITEMS = [(f"{chr(65 + i // 10)}-{100 + i * 7}", f"{WORDS[i % len(WORDS)]} {i // 
 STATUS_UNPAID, STATUS_PARTIAL, STATUS_PAID = "unpaid", "partial", "paid"
 RECENT = 56
 
+# The mixed scenario: per 1,000 invoices, 700 are billed to its companies (after the single-URL group's 30).
+MIXED_PER_MILLE = 700
+COMPANIES = 200
+USERS_PER_COMPANY = 5
+RETAILER_CYCLE = (3, 4, 5, 6, 7)  # retailers of distributor 1, 2, 3, ... in turn (5 on average)
+FIRST_NAMES = ("Anna", "Bjørn", "Cecilie", "Dawid", "Eva")
+
 
 @dataclass
 class Plan:
@@ -49,13 +69,59 @@ class Plan:
     seed: int = 20261122
     today: date = field(default_factory=date.today)
     years: int = 3
+    companies: int = COMPANIES  # the mixed scenario's companies
 
     def __post_init__(self):
-        if self.customers < RETAILERS + 2:
-            raise ValueError(f"need at least {RETAILERS + 2} customers")
+        if self.companies < 10:
+            raise ValueError("need at least 10 companies for the mixed scenario")
+        if self.customers < RETAILERS + 2 + self.companies:
+            raise ValueError(f"need at least {RETAILERS + 2 + self.companies} customers")
+
+    @property
+    def first_company(self) -> int:
+        """Index (in customer_records) of the mixed scenario's first company."""
+        return RETAILERS + 1
+
+    @property
+    def first_tail(self) -> int:
+        """Index of the first long-tail customer."""
+        return RETAILERS + 1 + self.companies
 
 
 # ------------------------------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True)
+class Company:
+    """One of the mixed scenario's companies. `org` is its distributor's position in mixed_companies()."""
+
+    account: str
+    name: str
+    currency: str
+    org: int | None
+    weight: int  # its share of the scenario's invoices, relative to the others'
+    kind: str  # "distributor", "retailer" or "independent"
+
+
+def mixed_companies(plan: Plan) -> list[Company]:
+    """The mixed scenario's companies: a tenth are distributors, each the organization account of 3–7
+    retailers (in turn), the rest independents. Distributors are billed the most (organization accounts
+    collect their retailers' orders), and sizes vary within each kind so list lengths vary between users."""
+    n = plan.companies
+    distributors = n // 10
+    out: list[Company] = []
+    budget = n - distributors - n * 2 // 5  # at least 40 % independents
+    for d in range(1, distributors + 1):
+        out.append(Company(f"DST-{d:03d}", f"Distributor {d} AS", "NOK", None, 8 + (d % 5) * 2, "distributor"))
+        org = len(out) - 1
+        for j in range(1, min(RETAILER_CYCLE[(d - 1) % len(RETAILER_CYCLE)], budget) + 1):
+            out.append(Company(f"SHP-{d:03d}-{j}", f"Shop {d}-{j} AS", "NOK", org, 1 + (j % 3), "retailer"))
+            budget -= 1
+    for i in range(1, n - len(out) + 1):
+        # Independents mostly in kroner, every fifth in another of the seller's currencies.
+        currency = ("SEK", "EUR", "DKK", "PLN")[i // 5 % 4] if i % 5 == 0 else "NOK"
+        out.append(Company(f"IND-{i:03d}", f"Independent {i} AS", currency, None, 1 + (i % 6), "independent"))
+    return out
 
 
 def customer_records(plan: Plan):
@@ -65,7 +131,14 @@ def customer_records(plan: Plan):
     for i in range(1, RETAILERS + 1):
         rows.append((f"RET-{i:05d}", f"Retailer {i} AS", f"ap@ret{i}.example", "NOK",
                      f"Kaigata {i}\n5016 Bergen", DIST, 30, 0, 0, 5_000_000))
-    for i in range(RETAILERS + 1, plan.customers):
+    companies = mixed_companies(plan)
+    for i, c in enumerate(companies):
+        slug = c.account.lower()
+        discount = (2, 10) if c.kind == "distributor" or i % 7 == 0 else (0, 0)
+        rows.append((c.account, c.name, f"ap@{slug}.example", c.currency, f"Havnegata {i + 1}\n7010 Trondheim",
+                     companies[c.org].account if c.org is not None else None, NET_DAYS[i % len(NET_DAYS)],
+                     *discount, None if i % 4 else 50_000_000))
+    for i in range(plan.first_tail, plan.customers):
         currency = CURRENCIES[i % len(CURRENCIES)]
         net = NET_DAYS[i % len(NET_DAYS)]
         discount = (2, 10) if i % 5 == 0 else (0, 0)
@@ -86,7 +159,21 @@ def invoice_facts(plan: Plan, customers):
     rng = random.Random(plan.seed)
     rand = rng.random
     days = 365 * plan.years
-    others = plan.customers - RETAILERS - 1
+    others = plan.customers - plan.first_tail
+    # The mixed scenario's companies, drawn by weight; a distributor's invoices are ordered by one of its
+    # retailers or by itself.
+    companies = mixed_companies(plan)
+    first = plan.first_company
+    cumulative, total_weight = [], 0
+    for c in companies:
+        total_weight += c.weight
+        cumulative.append(total_weight)
+    members = {i: [first + i] for i, c in enumerate(companies) if c.kind == "distributor"}
+    for i, c in enumerate(companies):
+        if c.org is not None:
+            members[c.org].append(first + i)
+    distributors = {first + i for i in members}
+    mixed_end = TO_DIST + TO_MEASURED + TO_SISTERS + MIXED_PER_MILLE
     prices = {c: invoice_catalogue(c) for c in TAX}
     today = plan.today
     dates = [today - timedelta(days=age) for age in range(days)]
@@ -102,12 +189,18 @@ def invoice_facts(plan: Plan, customers):
             billed = ordered = 1
         elif r < TO_DIST + TO_MEASURED + TO_SISTERS:
             billed = ordered = 2 + (k // 1000 * TO_SISTERS + r) % (RETAILERS - 1)
+        elif r < mixed_end:
+            company = bisect.bisect_right(cumulative, rand() * total_weight)
+            billed = ordered = first + company
+            group = members.get(company)
+            if group:
+                ordered = group[int(rand() * len(group))]
         else:
-            billed = ordered = RETAILERS + 1 + int(rand() * others)
+            billed = ordered = plan.first_tail + int(rand() * others)
         customer = customers[billed]
         currency = customer[3]
-        if billed == 0 and r % 10 == 9:
-            currency = "EUR"  # the distributor is also invoiced in euro: two currencies in its totals
+        if (billed == 0 or billed in distributors) and r % 10 == 9:
+            currency = "EUR"  # distributors are also invoiced in euro: two currencies in their totals
         age = int(rand() * days)
         if billed in recent and recent[billed] < RECENT:
             age, recent[billed] = recent[billed] // 4, recent[billed] + 1
@@ -136,8 +229,27 @@ def invoice_facts(plan: Plan, customers):
 
 
 def users(plan: Plan):
-    """(email, name, customer index) — the measured retailer user and a distributor user."""
-    return [(MEASURED_EMAIL, "Bench Retailer User", 1), (DIST_EMAIL, "Bench Distributor User", 0)]
+    """(email, name, customer index): the single-URL scenario's retailer and distributor users, then the
+    mixed scenario's (mixed_users)."""
+    return [(MEASURED_EMAIL, "Bench Retailer User", 1), (DIST_EMAIL, "Bench Distributor User", 0),
+            *mixed_users(plan)]
+
+
+def mixed_users(plan: Plan):
+    """(email, name, customer index) of the mixed scenario's users: 5 per company."""
+    out = []
+    for i, company in enumerate(mixed_companies(plan)):
+        slug = company.account.lower()
+        for u in range(USERS_PER_COMPANY):
+            out.append((f"{FIRST_NAMES[u].lower().replace('ø', 'o')}@{slug}.example",
+                        f"{FIRST_NAMES[u]} ({company.name})", plan.first_company + i))
+    return out
+
+
+def is_bench_email(email: str) -> bool:
+    """Is this a user the benchmark creates? (run.py refuses to empty a database holding anyone else.)"""
+    return email in (MEASURED_EMAIL, DIST_EMAIL) or (
+        email.endswith(".example") and email.split("@")[-1][:4] in ("dst-", "shp-", "ind-"))
 
 
 # ------------------------------------------------------------------------------------------ as import JSON
@@ -243,6 +355,7 @@ def generate(plan: Plan, *, log=print) -> dict:
     because a million invoices reuse a few hundred distinct quantities, prices and rates.
     """
     from peewee import AutoField
+    from werkzeug.security import generate_password_hash
 
     import migrations
     from models import ALL_MODELS, db, is_postgres
@@ -288,10 +401,10 @@ def generate(plan: Plan, *, log=print) -> dict:
             (i + 1, account, name, email, currency, address, index_of[org] + 1 if org else None, net,
              percent(Decimal(pct)), ddays, limit)  # MoneyField stores minor units: the plan's own numbers
             for i, (account, name, email, currency, address, org, net, pct, ddays, limit) in enumerate(customers)))
-        for email, name, customer_index in users(plan):
-            user = User(email=email, name=name, customer=customer_index + 1)
-            user.set_password(PASSWORD)
-            user.save()
+        # Each user's own salt, hashed with the cheap method (about 1 ms each rather than scrypt's 50).
+        bulk_insert(User, [User.email, User.name, User.password_hash, User.customer], [
+            (email, name, generate_password_hash(PASSWORD, method=PASSWORD_HASH_METHOD), customer_index + 1)
+            for email, name, customer_index in users(plan)])
         bulk_insert(Product, [Product.item, Product.name, Product.price, Product.currency, Product.active],
                     [(item, desc, price, "NOK", True) for item, desc, price in ITEMS])
     now = phase("customers", started)

@@ -34,8 +34,14 @@ def open_for_generation(url: str):
     db.initialize(database)
     db.connect(reuse_if_open=True)
     if not url.startswith("sqlite"):
+        # The benchmark's own database (run.py refuses any other): emptied, then made by the migrations.
+        db.execute_sql("DROP SCHEMA public CASCADE")
+        db.execute_sql("CREATE SCHEMA public")
         db.execute_sql("SET synchronous_commit = off")
         db.execute_sql("SET maintenance_work_mem = '256MB'")
+    import migrations
+
+    migrations.migrate(db)
     return database
 
 

@@ -20,6 +20,7 @@ from i18n.formatting import parse_amount_text
 
 from . import clock, is_postgres
 from .aging import BUCKETS, bucket_range
+from .statements import param, statement
 from .customer import Customer, User
 from .invoice import OPEN_STATUSES, PAID, STATUSES, CashDiscount, Invoice, InvoiceFigures
 from .money import ZERO
@@ -277,7 +278,7 @@ def _lower(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _contains(column, text: str):
+def _contains(column, text):
     return (fn.STRPOS if is_postgres() else fn.INSTR)(fn.LOWER(column), text) > 0
 
 
@@ -289,41 +290,58 @@ def _statuses(params: ListParams) -> tuple:
     return found
 
 
-def _narrowing(params: ListParams, on: date, search, q: str):
-    """The conditions beyond account and status (dates, order account, overdue, aging, search), or None."""
-    where = []
-    if params.status == "overdue":
-        where.append(Invoice.due_date < on)
+# Queries are built once per shape — which filters are in force, not their values — and run again with the
+# values (models/statements.py): `_shape` names the shape, `_values` the values its placeholders take.
+def _shape(n_accounts: int, params: ListParams, search) -> tuple:
+    return (n_accounts, params.status, params.aging, tuple(getattr(params, n) is not None for n in DATE_FILTERS),
+            bool(params.order_account), search, params.amount is not None)
+
+
+def _values(accounts, params: ListParams, q: str, on: date) -> dict:
+    values = {f"a{i}": account for i, account in enumerate(accounts)}
+    values.update(on=on, q=q, order_account=params.order_account,
+                  amount=int(params.amount * 100) if params.amount is not None else None)
+    values.update({name: getattr(params, name) for name in DATE_FILTERS})
     if params.aging:
-        first, last = bucket_range(params.aging, on)
+        values["aging_first"], values["aging_last"] = bucket_range(params.aging, on)
+    return values
+
+
+def _narrowing(shape):
+    """The conditions beyond account and status (overdue, aging, dates, order account, search), or None."""
+    _, status, aging, dates, order_account, search, amount = shape
+    where = []
+    if status == "overdue":
+        where.append(Invoice.due_date < param("on"))
+    if aging:
+        first, last = bucket_range(aging, date.today())
         if first is not None:
-            where.append(Invoice.due_date >= first)
+            where.append(Invoice.due_date >= param("aging_first"))
         if last is not None:
-            where.append(Invoice.due_date <= last)
-    for name, column, compare in (("invoice_from", Invoice.invoice_date, ">="), ("invoice_to", Invoice.invoice_date, "<="),
-                                  ("due_from", Invoice.due_date, ">="), ("due_to", Invoice.due_date, "<=")):
-        value = getattr(params, name)
-        if value is not None:
-            where.append(column >= value if compare == ">=" else column <= value)
-    if params.order_account:
+            where.append(Invoice.due_date <= param("aging_last"))
+    for name, present in zip(DATE_FILTERS, dates):
+        if present:
+            column = Invoice.invoice_date if name.startswith("invoice") else Invoice.due_date
+            where.append(column >= param(name) if name.endswith("from") else column <= param(name))
+    if order_account:
         where.append(Invoice.order_account.in_(
-            Customer.select(Customer.id).where(Customer.account == params.order_account)))
+            Customer.select(Customer.id).where(Customer.account == param("order_account"))))
     if search:
+        q = param("q")
         number = fn.LOWER(Invoice.number) == q if search == "exact" else _contains(Invoice.number, q)
         accounts = Customer.select(Customer.id).where(_contains(Customer.account, q) | _contains(Customer.name, q))
         found = number | Invoice.order_account.in_(accounts)
-        if params.amount is not None:
-            found |= (Invoice.total == params.amount) | (Invoice.balance == params.amount)
+        if amount:
+            found |= (Invoice.total == param("amount")) | (Invoice.balance == param("amount"))
         where.append(found)
     return reduce(operator.and_, where) if where else None
 
 
-def _filter(accounts, params: ListParams, search, q: str, on: date):
-    where = Invoice.invoice_account.in_(list(accounts))
-    statuses = _statuses(params)
+def _filter(shape, statuses: tuple):
+    where = Invoice.invoice_account.in_([param(f"a{i}") for i in range(shape[0])])
     if statuses != STATUSES:
         where &= Invoice.status.in_(list(statuses))
-    narrowing = _narrowing(params, on, search, q)
+    narrowing = _narrowing(shape)
     return where if narrowing is None else where & narrowing
 
 
@@ -345,9 +363,12 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
     if summary is None:
         summary = summary_rows(accounts)
     search, q = _search(params, summary)
+    shape = _shape(len(accounts), params, search)
+    values = _values(accounts, params, q, on)
+    statuses = _statuses(params)
     plain = (search is None and params.status != "overdue" and not params.aging and not params.order_account
              and not any(getattr(params, name) for name in DATE_FILTERS))
-    if not accounts or not _statuses(params):
+    if not accounts or not statuses:
         totals = []
     elif plain:  # the summary rows answer it
         by_currency: dict = {}
@@ -357,10 +378,10 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
                 by_currency[currency] = (n + invoices, amount + (balance or ZERO))
         totals = [(currency, n, amount) for currency, (n, amount) in sorted(by_currency.items())]
     else:
-        totals = list(Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
-                      .where(_filter(accounts, params, search, q, on))
-                      .group_by(Invoice.currency).order_by(Invoice.currency).tuples())
-        totals = [(currency, n, Invoice.balance.python_value(cents)) for currency, n, cents in totals]
+        totals = statement(("invoice-totals", shape), lambda: (
+            Invoice.select(Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.balance))
+            .where(_filter(shape, statuses)).group_by(Invoice.currency).order_by(Invoice.currency)),
+            fields=[Invoice.currency, Invoice.id, Invoice.balance]).rows(**values)
     count = sum(n for _, n, _ in totals)
     currencies = [(currency, amount) for currency, _, amount in totals]
     total_balance = sum((amount for _, amount in currencies), ZERO)
@@ -369,7 +390,7 @@ def list_invoices(user: User, params: ListParams, on: date | None = None,
     if page != params.page:
         params.after = params.before = None
     params.page = page
-    rows = _page_rows(accounts, params, search, q, on) if count else []
+    rows = _page_rows(shape, params, values) if count else []
     return InvoicePage(rows, count, total_balance, currencies, page, pages, params)
 
 
@@ -381,31 +402,33 @@ def iter_invoices(user: User, params: ListParams, on: date | None = None, chunk:
     if not accounts or not _statuses(params):
         return
     search, q = _search(params, summary_rows(accounts) if params.q else [])
+    shape, values = _shape(len(accounts), params, search), _values(accounts, params, q, on)
     key, kind = None, "offset"
     while True:
-        rows = _rows(accounts, params, search, q, on, kind, key, 0, limit=chunk)
+        rows = _rows(shape, params, values, kind, key, 0, limit=chunk)
         yield from rows
         if len(rows) < chunk:
             return
         key, kind = _key_of(rows[-1], params.sort), "after"
 
 
+OrderAccount = Customer.alias()
 _ROW_FIELDS = (Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.invoice_date, Invoice.due_date,
                Invoice.currency, Invoice.total, Invoice.balance, Invoice.status, Invoice.discount_percent,
-               Invoice.discount_until)
+               Invoice.discount_until, OrderAccount.account, OrderAccount.name)
 
 
-def _page_rows(accounts, params: ListParams, search, q, on: date) -> list:
+def _page_rows(shape, params: ListParams, values: dict) -> list:
     key = params.after or params.before
     if key:
         direction = "after" if params.after else "before"
-        rows = _rows(accounts, params, search, q, on, direction, key, 0)
+        rows = _rows(shape, params, values, direction, key, 0)
         if direction == "before":
             rows.reverse()
         if len(rows) == PAGE_SIZE:
             return rows
         # The data moved under the link (or the key is made up): count to the page instead.
-    return _rows(accounts, params, search, q, on, "offset", None, (params.page - 1) * PAGE_SIZE)
+    return _rows(shape, params, values, "offset", None, (params.page - 1) * PAGE_SIZE)
 
 
 def _groups(params: ListParams) -> list:
@@ -425,20 +448,30 @@ def _groups(params: ListParams) -> list:
     return [(0, [None] if statuses == STATUSES else list(statuses), getattr(Invoice, column), descending)]
 
 
-def _boundary(group: int, field, descending: bool, key, backward: bool):
-    """Within part `group`, the rows beyond `key` (part, value, id) in the reading direction: a condition,
-    True (the whole part) or False (none of it)."""
-    part, value, ident = key
-    if group != part:
-        return (group < part) == backward
+def _boundary(group: int, field, descending: bool, key_part: int, backward: bool):
+    """Within part `group`, the rows beyond the key (part `key_part`, value `k`, id `kid`) in the reading
+    direction: a condition, True (the whole part) or False (none of it)."""
+    if group != key_part:
+        return (group < key_part) == backward
     if descending != backward:
-        return Tuple(field, Invoice.id) < Tuple(value, ident)
-    return Tuple(field, Invoice.id) > Tuple(value, ident)
+        return Tuple(field, Invoice.id) < Tuple(param("k"), param("kid"))
+    return Tuple(field, Invoice.id) > Tuple(param("k"), param("kid"))
 
 
-def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, offset: int,
-          limit: int = PAGE_SIZE) -> list:
-    """`limit` rows, "offset" into the list or "after" / "before" a boundary key.
+def _rows(shape, params: ListParams, values: dict, kind: str, key, offset: int, limit: int = PAGE_SIZE) -> list:
+    """`limit` rows, "offset" into the list or "after" / "before" a boundary key (part, value, id)."""
+    key_part = key[0] if key is not None else None
+    found = statement(("invoice-page", shape, params.sort, kind, key_part),
+                      lambda: _page_query(shape, params, kind, key_part), fields=_ROW_FIELDS)
+    extra = {"n": limit, "reach": offset + limit, "offset": offset}
+    if key is not None:
+        extra.update(k=key[1], kid=key[2])
+    on = values["on"]
+    return [_row(row, on) for row in found.rows(**values, **extra)]
+
+
+def _page_query(shape, params: ListParams, kind: str, key_part):
+    """The page query of a shape.
 
     Without a search, the page's ids are picked first: one arm per account and status (and part of the
     order) reads its own index in the sort order and stops at the rows it can contribute, the arms are
@@ -446,21 +479,18 @@ def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, off
     would read and sort every invoice of both accounts instead.
     """
     backward = kind == "before"
+    search = shape[5]
     groups = _groups(params)
-    OrderAccount = Customer.alias()
-    rows = (Invoice.select(*_ROW_FIELDS, OrderAccount.account, OrderAccount.name)
-            .join(OrderAccount, on=(Invoice.order_account == OrderAccount.id)))
+    rows = Invoice.select(*_ROW_FIELDS).join(OrderAccount, on=(Invoice.order_account == OrderAccount.id))
     if not groups:
-        return []
+        return rows.where(False)
     several = len(groups) > 1
-    if several:  # which part a row belongs to
-        part = Case(None, [(Invoice.status == PAID, 1)], 0)
+    part = Case(None, [(Invoice.status == PAID, 1)], 0)  # which part of the order a row belongs to
 
-    def order_of(field, group_index=None):
+    def order_of(field):
         """ORDER BY of the whole list, in the reading direction."""
         if not several:
-            _, _, _, descending = groups[0]
-            descending = descending != backward
+            descending = groups[0][3] != backward
             return [field.desc() if descending else field.asc(), Invoice.id.desc() if descending else Invoice.id.asc()]
         order = [part.desc() if backward else part.asc()]
         for column in (field, Invoice.id):
@@ -469,67 +499,64 @@ def _rows(accounts, params: ListParams, search, q, on: date, kind: str, key, off
                 order.append(value.desc() if descending != backward else value.asc())
         return order
 
+    limit = param("n")
+    offset = param("offset") if kind == "offset" else None
     if search:  # few rows match: filter, then sort them
-        where = _filter(accounts, params, search, q, on)
-        if key is not None:
+        where = _filter(shape, _statuses(params))
+        if key_part is not None:
             beyond = []
             for group, _, field, descending in groups:
-                edge = _boundary(group, field, descending, key, backward)
+                edge = _boundary(group, field, descending, key_part, backward)
                 if edge is False:
                     continue
                 in_part = (part == group) if several else None
-                condition = in_part if edge is True else (edge if in_part is None else in_part & edge)
-                beyond.append(condition)
+                beyond.append(in_part if edge is True else (edge if in_part is None else in_part & edge))
             if not beyond:
-                return []
-            if any(condition is None for condition in beyond):
-                pass  # the whole list
-            else:
+                return rows.where(False)
+            if not any(condition is None for condition in beyond):
                 where &= reduce(operator.or_, beyond)
-        query = rows.where(where).order_by(*order_of(groups[0][2])).limit(limit).offset(offset or None)
+        query = rows.where(where).order_by(*order_of(groups[0][2])).limit(limit)
+        return query.offset(offset) if offset is not None else query
+    narrowing = _narrowing(shape)
+    arms = []
+    for group, statuses, field, descending in groups:
+        edge = True if key_part is None else _boundary(group, field, descending, key_part, backward)
+        if edge is False:
+            continue
+        descending = descending != backward
+        order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
+        for i in range(shape[0]):
+            for state in statuses:
+                where = Invoice.invoice_account == param(f"a{i}")
+                if state is not None:
+                    where &= Invoice.status == state
+                if narrowing is not None:
+                    where &= narrowing
+                if edge is not True:
+                    where &= edge
+                inner = (Invoice.select(Invoice.id, Value(group).alias("part"), field.alias("sort_key"))
+                         .where(where).order_by(*order).limit(param("reach")).alias(f"arm{len(arms)}"))
+                arms.append(Invoice.select(SQL("*")).from_(inner))
+    if not arms:
+        return rows.where(False)
+    merged = arms[0]
+    for arm in arms[1:]:
+        merged = merged.union_all(arm)
+    if several:
+        order = [SQL('"part" DESC' if backward else '"part" ASC')]
+        for column in ('"sort_key"', '"id"'):
+            for group, _, _, descending in groups:
+                direction = "DESC" if descending != backward else "ASC"
+                order.append(SQL(f'CASE WHEN "part" = {group} THEN {column} END {direction}'))
     else:
-        reach = offset + limit
-        narrowing = _narrowing(params, on, None, "")
-        arms = []
-        for group, statuses, field, descending in groups:
-            edge = True if key is None else _boundary(group, field, descending, key, backward)
-            if edge is False:
-                continue
-            descending = descending != backward
-            order = (field.desc(), Invoice.id.desc()) if descending else (field.asc(), Invoice.id.asc())
-            for account in accounts:
-                for state in statuses:
-                    where = Invoice.invoice_account == account
-                    if state is not None:
-                        where &= Invoice.status == state
-                    if narrowing is not None:
-                        where &= narrowing
-                    if edge is not True:
-                        where &= edge
-                    inner = (Invoice.select(Invoice.id, Value(group).alias("part"), field.alias("sort_key"))
-                             .where(where).order_by(*order).limit(reach).alias(f"arm{len(arms)}"))
-                    arms.append(Invoice.select(SQL("*")).from_(inner))
-        if not arms:
-            return []
-        merged = arms[0]
-        for arm in arms[1:]:
-            merged = merged.union_all(arm)
-        if several:
-            order = [SQL('"part" DESC' if backward else '"part" ASC')]
-            for column in ('"sort_key"', '"id"'):
-                for group, _, _, descending in groups:
-                    direction = "DESC" if descending != backward else "ASC"
-                    order.append(SQL(f'CASE WHEN "part" = {group} THEN {column} END {direction}'))
-        else:
-            direction = "DESC" if groups[0][3] != backward else "ASC"
-            order = [SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')]
-        # A compound query may only be ordered by its columns (SQLite): order the arms from a subquery.
-        merged = Invoice.select(SQL("*")).from_(merged.alias("arms")).order_by(*order).limit(limit)
-        if offset:
-            merged = merged.offset(offset)
-        ids = Invoice.select(SQL('"id"')).from_(merged.alias("page_ids"))
-        query = rows.where(Invoice.id.in_(ids)).order_by(*order_of(groups[0][2]))
-    return [_row(values, on) for values in query.tuples()]
+        direction = "DESC" if groups[0][3] != backward else "ASC"
+        order = [SQL(f'"sort_key" {direction}'), SQL(f'"id" {direction}')]
+    # A compound query may only be ordered by its columns (SQLite): order the arms from a subquery.
+    merged = Invoice.select(SQL("*")).from_(merged.alias("arms")).order_by(*order).limit(limit)
+    if offset is not None:
+        merged = merged.offset(offset)
+    ids = Invoice.select(SQL('"id"')).from_(merged.alias("page_ids"))
+    return rows.where(Invoice.id.in_(ids)).order_by(*order_of(groups[0][2]))
 
 
 def _row(values, on: date) -> InvoiceRow:

@@ -20,6 +20,7 @@ from peewee import SQL, BigIntegerField, CharField, CompositeKey, IntegerField, 
 from . import BaseModel, db, is_postgres
 from .invoice import Invoice
 from .money import ZERO, MoneyField
+from .statements import param, statement
 
 
 class InvoiceSummary(BaseModel):
@@ -62,10 +63,10 @@ def summary_rows(accounts) -> list[tuple]:
     a fixed order: the same data gives the same rows, so they can key a rendered page."""
     if not accounts:
         return []
-    query = (InvoiceSummary.select(InvoiceSummary.status, InvoiceSummary.currency, InvoiceSummary.invoices,
-                                   InvoiceSummary.balance,
-                                   InvoiceSummary.number_length, InvoiceSummary.version)
-             .where(InvoiceSummary.account_id.in_(list(accounts)))
-             .order_by(InvoiceSummary.account_id, InvoiceSummary.status, InvoiceSummary.currency)
-             .tuples())
-    return list(query)
+    fields = [InvoiceSummary.status, InvoiceSummary.currency, InvoiceSummary.invoices, InvoiceSummary.balance,
+              InvoiceSummary.number_length, InvoiceSummary.version]
+    query = statement(("invoice-summary", len(accounts)), lambda: (
+        InvoiceSummary.select(*fields)
+        .where(InvoiceSummary.account_id.in_([param(f"a{i}") for i in range(len(accounts))]))
+        .order_by(InvoiceSummary.account_id, InvoiceSummary.status, InvoiceSummary.currency)), fields=fields)
+    return query.rows(**{f"a{i}": account for i, account in enumerate(accounts)})

@@ -3,6 +3,7 @@ count and the language switcher — taken from the signed-in user the request al
 from __future__ import annotations
 
 from flask import Flask
+from jinja2 import pass_context
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -31,9 +32,21 @@ def forget_cart_contents() -> None:
         user.cart_contents = None
 
 
+# The formatting filters take the page's language from the template context (`lang`, set once per render by the
+# context processor below) rather than asking Flask-Babel for it at every amount: a list shows a hundred.
+@pass_context
+def money_filter(context, amount, currency):
+    return formatting.money(amount, currency, context.get("lang"))
+
+
+@pass_context
+def day_filter(context, value, style="medium"):
+    return formatting.day(value, style, context.get("lang"))
+
+
 def register_context(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=formatting.money, number=formatting.number, quantity=formatting.quantity, day=formatting.day,
+        money=money_filter, number=formatting.number, quantity=formatting.quantity, day=day_filter,
         percent=formatting.percent, plain_amount=formatting.amount_for_input, when=formatting.when)
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
     app.jinja_env.globals["may"] = lambda action: may(current_user, action)  # (macros imported without context)
@@ -44,6 +57,7 @@ def register_context(app: Flask) -> None:
             "cart_count": lambda: cart_contents()[0],
             "invoices_in_cart": lambda: cart_contents()[1],
             "current_locale": lambda: formatting.locale_name(get_locale()),
+            "lang": formatting.locale_name(get_locale()),
             "switcher_languages": languages,
             "switcher_return_to": return_to,
         }

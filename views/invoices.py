@@ -13,6 +13,7 @@ from models.invoice_list import ListParams, cache_key, iter_invoices, list_invoi
 from services import exports
 from models.roles import ACTIONS, may
 from models.summary import summary_rows
+from i18n import labels
 from i18n.formatting import locale_name
 from .context import cart_contents
 from .rendered_cache import rendered
@@ -64,7 +65,8 @@ def index():
         result = list_invoices(user, params, on=on, summary=summary)
         overview = account_overview(Invoice.visible_account_ids(user, params.whose), on, params.order_account)
         context = dict(result=result, params=params, today=on, organization=organization, overview=overview,
-                       notices=notice_texts(notices, requested_page, result.page))
+                       notices=notice_texts(notices, requested_page, result.page),
+                       overdue_labels={row.late: labels.days_overdue(row.late) for row in result.rows if row.late})
         summary_html = render_template("invoices/_summary.html", **context)
         results_html = render_template("invoices/_results.html", **context)
         overview_html = render_template("invoices/_overview.html", **context)
