@@ -24,6 +24,7 @@ COLUMNS = ("number", "invoice_date", "due_date", "order_account", "invoice_accou
 STATUS_TEXT = {"unpaid": "Unpaid", "partial": "Partially paid", "paid": "Paid"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
+EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (it counts 1900 as a leap year)
 
 
 def safe_text(text: str) -> str:
@@ -32,22 +33,27 @@ def safe_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _values(row, account_codes: dict) -> tuple:
-    return (safe_text(row.number), row.invoice_date, row.due_date, safe_text(row.order_account.account),
-            safe_text(account_codes.get(row.invoice_account_id, "")), row.currency, row.total, row.balance,
-            STATUS_TEXT.get(row.status, row.status))
+def _iso(day) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def _amount(cents: int) -> str:
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def csv_chunks(rows, account_codes: dict):
-    """The CSV file as UTF-8 chunks: the header line, then the rows, ROWS_PER_CHUNK at a time."""
+    """The CSV file as UTF-8 chunks: the header line, then the rows (raw, models/invoice_list.py: iter_invoices),
+    ROWS_PER_CHUNK at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writerow = writer.writerow
+    writerow(COLUMNS)
+    codes = {key: safe_text(code) for key, code in account_codes.items()}
     count = 0
     for row in rows:
-        values = _values(row, account_codes)
-        writer.writerow((values[0], values[1].isoformat(), values[2].isoformat(), values[3], values[4], values[5],
-                         f"{values[6]:.2f}", f"{values[7]:.2f}", values[8]))
+        writerow((safe_text(row[1]), _iso(row[3]), _iso(row[4]), safe_text(row[11]), codes.get(row[2], ""), row[5],
+                  _amount(row[6]), _amount(row[7]), STATUS_TEXT.get(row[8], row[8])))
         count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -109,20 +115,29 @@ def xlsx_file(rows, account_codes: dict, title: str, filters: list, on: date) ->
         for column, name in enumerate(COLUMNS):
             sheet.write_string(header, column, name, heading)
         sheet.freeze_panes(header + 1, 0)
-        write_string, write_datetime, write_number = sheet.write_string, sheet.write_datetime, sheet.write_number
+        write_string, write_number = sheet.write_string, sheet.write_number
+        codes = {key: safe_text(code) for key, code in account_codes.items()}
+        serials: dict = {}  # a date is a number in a date format (what write_datetime writes), worked out once
+
+        def serial(day):
+            found = serials.get(day)
+            if found is None:
+                value = date.fromisoformat(day) if isinstance(day, str) else day
+                found = serials[day] = value.toordinal() - EXCEL_EPOCH
+            return found
+
         at = header
         for row in rows:
             at += 1
-            number, invoiced, due, ordered, billed, currency, total, balance, status = _values(row, account_codes)
-            write_string(at, 0, number)
-            write_datetime(at, 1, invoiced, day_format)
-            write_datetime(at, 2, due, day_format)
-            write_string(at, 3, ordered)
-            write_string(at, 4, billed)
-            write_string(at, 5, currency)
-            write_number(at, 6, total, money_format)
-            write_number(at, 7, balance, money_format)
-            write_string(at, 8, status)
+            write_string(at, 0, safe_text(row[1]))
+            write_number(at, 1, serial(row[3]), day_format)
+            write_number(at, 2, serial(row[4]), day_format)
+            write_string(at, 3, safe_text(row[11]))
+            write_string(at, 4, codes.get(row[2], ""))
+            write_string(at, 5, row[5])
+            write_number(at, 6, row[6] / 100, money_format)
+            write_number(at, 7, row[7] / 100, money_format)
+            write_string(at, 8, STATUS_TEXT.get(row[8], row[8]))
         if at > header:
             sheet.autofilter(header, 0, at, len(COLUMNS) - 1)
         workbook.close()

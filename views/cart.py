@@ -131,7 +131,7 @@ def add_overdue():
     params, _notices = ListParams.from_args(request.args)
     params.status, params.q, params.aging = "overdue", "", ""
     currency = (request.form.get("currency") or "").strip().upper()[:3]
-    ids = [row.id for row in iter_invoices(current_user, params, clock.today()) if row.currency == currency]
+    ids = [row[0] for row in iter_invoices(current_user, params, clock.today()) if row[5] == currency]
     if not ids:
         return message_or_back(CartError("no_overdue", currency=currency or "?").message, 409,
                                 url_for("invoices.index"))
