@@ -19,6 +19,15 @@
     });
   }
   document.addEventListener("htmx:historyRestore", syncFormsFromUrl);
+  // A link that swaps the results and pushes its URL (an aging bar of the overview) changes a filter the
+  // form does not know of yet: show it there too, leaving alone the field being typed in.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var active = document.activeElement;
+    var typing = active && active.form && active.form.matches("form[data-sync-url]") && active.type === "search";
+    var kept = typing ? active.value : null;
+    syncFormsFromUrl();
+    if (typing) active.value = kept;
+  });
   window.addEventListener("pageshow", function (event) { if (event.persisted) syncFormsFromUrl(); });
 
   // A swapped-in error message should be seen.
