@@ -6,7 +6,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
 
-.PHONY: run test test-fast bench wrk worker install install-dev chromium translations messages clean help
+.PHONY: run test test-fast bench bench-exports wrk worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
@@ -82,6 +82,10 @@ wrk:
 
 bench: install-dev wrk
 	$(BIN)/python -m bench.run $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
+
+# The invoice exports (CSV, Excel) of 100,000 invoices: time and memory (bench/exports.py).
+bench-exports: install-dev
+	$(BIN)/python -m bench.exports $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results
