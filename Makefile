@@ -6,7 +6,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
 
-.PHONY: run test test-fast bench bench-pdf wrk worker install install-dev chromium translations messages clean help
+.PHONY: run test test-fast bench bench-exports bench-pdf wrk worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
@@ -87,6 +87,10 @@ bench: install-dev wrk
 # How long the invoice PDF takes, up to a 10,000-line invoice, in each language (target: under 10 s).
 bench-pdf: install-dev
 	$(BIN)/python -m bench.pdf $(BENCH_ARGS)
+
+# The invoice exports (CSV, Excel) of 100,000 invoices: time and memory (bench/exports.py).
+bench-exports: install-dev
+	$(BIN)/python -m bench.exports $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

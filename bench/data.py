@@ -362,13 +362,15 @@ def generate(plan: Plan, *, log=print) -> dict:
     from models.customer import Customer, User
     from models.invoice import Invoice, InvoiceLine, Payment
     from models.product import Product
+    from models.aging import TRIGGERS as AGING_TRIGGERS
+    from models.aging import rebuild_aging
     from models.summary import rebuild_summaries
 
     timings = {}
     started = time.perf_counter()
     postgres = is_postgres()
 
-    for name in ("invoice_summary_insert", "invoice_summary_update", "invoice_summary_delete"):
+    for name in ("invoice_summary_insert", "invoice_summary_update", "invoice_summary_delete") + AGING_TRIGGERS:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}" + (" ON invoice" if postgres else ""))
     for model in ALL_MODELS:
         model._schema.drop_indexes(safe=True)  # the model-declared secondary indexes, built again below
@@ -467,10 +469,13 @@ def generate(plan: Plan, *, log=print) -> dict:
                            f"GREATEST((SELECT MAX(id) FROM \"{table}\"), 1))")
     for model in ALL_MODELS:
         model._schema.create_indexes(safe=True)
+    for statement in migrations.statements("invoice_aging", db):
+        db.execute_sql(statement)
     for statement in migrations.statements("invoice_summary", db):
         db.execute_sql(statement)
     now = phase("indexes", now)
     rebuild_summaries()
+    rebuild_aging()
     # PostgreSQL: VACUUM also marks the freshly written pages all-visible, so index-only scans stay index-only.
     db.execute_sql("VACUUM ANALYZE" if postgres else "ANALYZE")
     phase("summaries + analyze", now)

@@ -38,6 +38,15 @@ PAYMENT_METHOD = {
 }
 REQUEST_TYPE = {
     "invoice_copy": lazy_gettext("Invoice copy by email"),
+    "statement": lazy_gettext("Statement of account by email"),
+}
+# Aging buckets (SPEC "Knowing what you owe"), by days past due.
+AGING_BUCKET = {
+    "current": lazy_gettext("Not yet due"),
+    "1-30": lazy_gettext("1–30 days"),
+    "31-60": lazy_gettext("31–60 days"),
+    "61-90": lazy_gettext("61–90 days"),
+    "90+": lazy_gettext("Over 90 days"),
 }
 
 
@@ -59,6 +68,10 @@ def payment_method(method: str) -> str:
 
 def request_type(kind: str) -> str:
     return str(REQUEST_TYPE.get(kind, kind))
+
+
+def aging_bucket(bucket: str) -> str:
+    return str(AGING_BUCKET.get(bucket, bucket))
 
 
 def days_overdue(days: int) -> str:
@@ -88,6 +101,7 @@ def list_texts(language: str) -> dict:
             "unpaid": invoice_status("unpaid"), "pay": _("Pay invoice"), "in_cart": _("In cart"),
             "request": _("Request invoice"),
             "offer": _("Pay %(amount)s by %(date)s, save %(saving)s", amount="\x01", date="\x02", saving="\x03"),
+            "select": _("Select %(number)s", number="\x01"),
         }
 
 
@@ -98,5 +112,6 @@ TEMPLATE_GLOBALS = {
     "request_status_label": request_status,
     "payment_method_label": payment_method,
     "request_type_label": request_type,
+    "aging_bucket_label": aging_bucket,
     "payment_terms": payment_terms,
 }

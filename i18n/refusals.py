@@ -37,6 +37,12 @@ TEXTS = {
         "Your cart holds invoices in %(currency)s, and invoices paid together share one currency. Pay those "
         "first or remove them, then add invoice %(number)s (%(other)s).",
         currency=p["currency"], number=p["number"], other=p["other"]),
+    "nothing_selected": lambda p: _("Select the invoices to pay first: tick the box beside each."),
+    "selected_currencies": lambda p: _(
+        "The selected invoices are in several currencies (%(currencies)s), and invoices paid together share one "
+        "currency. Select invoices of one currency.", currencies=p["currencies"]),
+    "no_overdue": lambda p: _("Nothing overdue is left to pay in %(currency)s.", currency=p["currency"]),
+    "too_many_selected": lambda p: _("Select at most %(num)s invoices at a time.", num=p["limit"]),
     "product_inactive": lambda p: _("%(name)s is no longer sold.", name=p["name"]),
     "product_cart_has_invoices": lambda p: _(
         "Your cart holds invoices to pay. A cart holds invoices or products, never both: check out or empty "

@@ -78,6 +78,7 @@ def lock_rows(query):
 from .customer import Customer, User  # noqa: E402
 from .invoice import Invoice, InvoiceLine, Payment  # noqa: E402
 from .summary import InvoiceSummary  # noqa: E402
+from .aging import InvoiceAging  # noqa: E402
 from .product import Product  # noqa: E402
 from .order import SalesOrder, SalesOrderLine  # noqa: E402
 from .credit_note import CreditNote, CreditNoteLine  # noqa: E402
@@ -88,6 +89,6 @@ from .outbox import OutboxEmail  # noqa: E402
 
 # Every table, in an order that creates (and empties) them safely. The schema itself is made by the
 # migrations in migrations/ (`flask --app app init-db`), never at run time.
-ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, Payment, Product, SalesOrder, SalesOrderLine,
-              Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail, CreditNote, CreditNoteLine,
+ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, InvoiceAging, Payment, Product, SalesOrder,
+              SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail, CreditNote, CreditNoteLine,
               CartCredit, CheckoutCredit]

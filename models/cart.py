@@ -301,16 +301,49 @@ class Cart(BaseModel):
             for line in self.lines():
                 if line.invoice_id == invoice.id:
                     return line
-            if self.kind == PRODUCTS:
-                raise CartError("invoice_cart_has_products", number=invoice.number)
-            if invoice.balance <= ZERO:
-                raise CartError("invoice_paid", number=invoice.number)
-            if self.currency and self.currency != invoice.currency:
-                raise CartError("invoice_other_currency", currency=self.currency, number=invoice.number,
-                                other=invoice.currency)
+            self._check_invoice(invoice)
             line = CartLine.create(cart=self.id, invoice=invoice.id, amount=default_amount(invoice, on))
             self._bump()
         return line
+
+    def _check_invoice(self, invoice: Invoice) -> None:
+        """The cart's rules for one more invoice (the cart locked, the invoice read under lock)."""
+        if self.kind == PRODUCTS:
+            raise CartError("invoice_cart_has_products", number=invoice.number)
+        if invoice.balance <= ZERO:
+            raise CartError("invoice_paid", number=invoice.number)
+        if self.currency and self.currency != invoice.currency:
+            raise CartError("invoice_other_currency", currency=self.currency, number=invoice.number,
+                            other=invoice.currency)
+
+    def add_invoices(self, invoice_ids, user: User, on: date | None = None) -> int:
+        """Put several invoices in the cart at once (Pay selected, Pay all overdue), each to be paid in full:
+        all of them or — when any breaks a rule (another kind or currency in the cart, invoices in several
+        currencies, one paid meanwhile) — none, in one transaction. Invoices already in the cart stay as they
+        are. Returns how many were added; raises Invoice.DoesNotExist for an invoice the user may not see."""
+        ids = sorted({int(i) for i in invoice_ids})
+        if not ids:
+            raise CartError("nothing_selected")
+        if user.id != self.user_id:
+            raise Invoice.DoesNotExist(ids[0])
+        visible = set(Invoice.visible_account_ids(user))
+        with write_transaction():
+            self._lock()
+            invoices = list(lock_rows(Invoice.select().where(Invoice.id.in_(ids)).order_by(Invoice.id)))
+            if len(invoices) != len(ids) or any(i.invoice_account_id not in visible for i in invoices):
+                raise Invoice.DoesNotExist(ids[0])  # another company's invoice: as if it did not exist
+            currencies = sorted({invoice.currency for invoice in invoices})
+            if len(currencies) > 1:
+                raise CartError("selected_currencies", currencies=", ".join(currencies))
+            present = {line.invoice_id for line in self.lines()}
+            new = [invoice for invoice in sorted(invoices, key=lambda i: i.number) if invoice.id not in present]
+            for invoice in new:
+                self._check_invoice(invoice)
+            if new:
+                CartLine.insert_many([dict(cart=self.id, invoice=invoice.id, amount=default_amount(invoice, on))
+                                      for invoice in new]).execute()
+                self._bump()
+        return len(new)
 
     def add_product(self, product: Product, quantity) -> "CartLine":
         """Add `quantity` of a product (added to the line already there, if any)."""

@@ -29,6 +29,7 @@ from .credit_note import CreditNote
 from .customer import User
 from .invoice import Invoice, Payment
 from .money import ZERO, MoneyField
+from .outbox import OutboxEmail
 from .refusal import Refusal
 
 CARD, ON_ACCOUNT = "card", "on_account"
@@ -36,6 +37,7 @@ CARD, ON_ACCOUNT = "card", "on_account"
 INVOICE_METHODS = (CARD,)
 
 PENDING, PAID, DECLINED, REFUSED, CANCELLED = "pending", "paid", "declined", "refused", "cancelled"
+PAYMENT_RECEIPT = "payment_receipt"  # the queued email confirming a card payment (services/account_mail.py)
 
 
 class CheckoutError(Refusal):
@@ -161,7 +163,8 @@ def _refuse(checkout: Checkout, error: CheckoutError) -> Outcome:
     return Outcome(checkout, REFUSED, error=error)
 
 
-def complete(user: User, reference: str, result, gateway: str = "", on: date | None = None) -> Outcome:
+def complete(user: User, reference: str, result, gateway: str = "", on: date | None = None,
+             locale: str | None = None) -> Outcome:
     """Record the gateway's result for the user's checkout `reference`. Safe to call any number of times.
 
     `result` is a verified models.gateway.GatewayResult. Raises Checkout.DoesNotExist for a
@@ -238,6 +241,9 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         checkout.status, checkout.completed_at = PAID, clock.utcnow()
         checkout.gateway, checkout.gateway_reference = gateway, result.gateway_reference
         checkout.save(only=[Checkout.status, Checkout.completed_at, Checkout.gateway, Checkout.gateway_reference])
+        # The payer's confirmation, with the receipt: sent by the job, once, exactly when this commits.
+        OutboxEmail.queue(PAYMENT_RECEIPT, user.email, locale or user.locale or "en", user,
+                          reference=result.gateway_reference)
     return Outcome(checkout, PAID)
 
 

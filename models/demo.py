@@ -111,7 +111,7 @@ def demo_payload(on: date | None = None) -> dict:
             if age <= 12:
                 state = "unpaid" if i % 4 else "partial"
             else:
-                state = ["paid", "unpaid", "partial", "paid", "unpaid"][i % 5]
+                state = ["paid", "unpaid", "partial", "unpaid", "partial"][i % 5]  # every age bucket has something open
             invoices.append(_invoice(rng, f"{prefix}{i + 1:03d}", billed, rng.choice(ordered),
                                      invoice_date, net_days, currency, state))
     return {

@@ -133,6 +133,8 @@ class Invoice(InvoiceFigures, BaseModel):
             (("invoice_account", "status", "due_date", "id", "currency", "balance"), False),
             (("invoice_account", "invoice_date", "id"), False),
             (("invoice_account", "total", "id"), False),
+            # One order account's invoices (a distributor narrowing the list to one of its retailers).
+            (("invoice_account", "order_account", "due_date", "id"), False),
         )
 
     # The security rule -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""B2B requests — a buyer asks the back office for something; here, an invoice copy by email.
+"""B2B requests — a buyer asks the back office for something: an invoice copy, or a statement of account, by email.
 
 A request is created only for an invoice the user may see (`Invoice.get_visible`), and
 the job that sends it looks the invoice up through `Invoice.visible_to` again, so an
@@ -9,7 +9,9 @@ never sent again but marked Failed with that reason, so the user can ask again.
 """
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, ForeignKeyField
+from datetime import date
+
+from peewee import JOIN, CharField, DateField, DateTimeField, ForeignKeyField
 
 from . import clock, lock_rows, write_transaction
 from .customer import User
@@ -19,14 +21,16 @@ from .invoice import Invoice
 from .signed_in import signed_in_user
 
 TYPE_INVOICE_COPY = "invoice_copy"
+TYPE_STATEMENT = "statement"
 
 
 class B2BRequest(Deliverable):
     type = CharField(max_length=30, default=TYPE_INVOICE_COPY)
-    invoice = ForeignKeyField(Invoice, backref="b2b_requests", on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, null=True, backref="b2b_requests", on_delete="CASCADE")  # an invoice copy's
     user = ForeignKeyField(User, backref="b2b_requests", on_delete="CASCADE")
     email = CharField(max_length=254)  # where the copy goes: the user's address when asked
     requested_at = DateTimeField(default=clock.utcnow)
+    as_of = DateField(null=True)  # a statement's date
 
     class Meta:
         table_name = "b2b_request"
@@ -57,13 +61,27 @@ class B2BRequest(Deliverable):
                 return existing, False
             return cls.create(type=TYPE_INVOICE_COPY, invoice=invoice, user=user, email=user.email), True
 
+    @classmethod
+    def request_statement(cls, user: User, as_of: date) -> tuple["B2BRequest", bool]:
+        """Ask for the statement of account as of `as_of` by email to the user's address. Returns (request,
+        created); while the same statement is already pending for the user, that one (a double click sends
+        one email)."""
+        with write_transaction():
+            existing = (cls.select()
+                        .where(cls.user == user, cls.type == TYPE_STATEMENT, cls.as_of == as_of,
+                               cls.status == PENDING, cls.email == user.email)
+                        .first())
+            if existing:
+                return existing, False
+            return cls.create(type=TYPE_STATEMENT, invoice=None, as_of=as_of, user=user, email=user.email), True
+
     # Reading ----------------------------------------------------------------------------------
     @classmethod
     def for_user(cls, user: User, limit: int = 100):
         """The user's requests, newest first, with the invoice number joined in (one query)."""
         return list(
             cls.select(cls, Invoice.number, Invoice.currency)
-            .join(Invoice, on=(cls.invoice == Invoice.id), attr="invoice")
+            .join(Invoice, JOIN.LEFT_OUTER, on=(cls.invoice == Invoice.id), attr="invoice")
             .where(cls.user == user)
             .order_by(cls.requested_at.desc(), cls.id.desc())
             .limit(limit)

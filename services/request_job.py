@@ -19,7 +19,8 @@ from models import clock
 from models.delivery import (BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS, REFUSED,
                              TEMPORARY)
 from models.outbox import OutboxEmail
-from models.request import TYPE_INVOICE_COPY, B2BRequest, visible_invoice
+from models.request import TYPE_INVOICE_COPY, TYPE_STATEMENT, B2BRequest, visible_invoice
+from services.account_mail import PAYMENT_RECEIPT, compose_payment_receipt, compose_statement
 from services.mail import Mailer, MailError, compose_invoice_copy
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ def _invoice_copy(request: B2BRequest):
 # (queue, type) -> composer. B2B requests by their `type`, queued emails by their `kind`.
 COMPOSERS = {
     (B2BRequest, TYPE_INVOICE_COPY): _invoice_copy,
+    (B2BRequest, TYPE_STATEMENT): compose_statement,
+    (OutboxEmail, PAYMENT_RECEIPT): compose_payment_receipt,
 }
 QUEUES = (B2BRequest, OutboxEmail)
 

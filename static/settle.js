@@ -19,6 +19,15 @@
     });
   }
   document.addEventListener("htmx:historyRestore", syncFormsFromUrl);
+  // A link that swaps the results and pushes its URL (an aging bar of the overview) changes a filter the
+  // form does not know of yet: show it there too, leaving alone the field being typed in.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var active = document.activeElement;
+    var typing = active && active.form && active.form.matches("form[data-sync-url]") && active.type === "search";
+    var kept = typing ? active.value : null;
+    syncFormsFromUrl();
+    if (typing) active.value = kept;
+  });
   window.addEventListener("pageshow", function (event) { if (event.persisted) syncFormsFromUrl(); });
 
   // A swapped-in error message should be seen.
@@ -69,4 +78,39 @@
       dialog.close();
     }
   });
+
+  // --- Pay selected (issue 12) ---------------------------------------------------------------------------
+  // The list's checkboxes submit the shared form #pay-selected by their `form` attribute (the rows carry no
+  // CSRF token). Here: the button counts what is ticked, and "select all on this page" appears and works.
+  function selectionBoxes() {
+    return document.querySelectorAll('input[type=checkbox][form="pay-selected"][name="invoice"]');
+  }
+  function updateSelection() {
+    var boxes = selectionBoxes();
+    var ticked = 0;
+    boxes.forEach(function (box) { if (box.checked) ticked += 1; });
+    document.querySelectorAll("[data-pay-selected]").forEach(function (button) {
+      button.textContent = button.dataset.label + " (" + ticked + ")";
+    });
+    document.querySelectorAll("[data-select-all]").forEach(function (all) {
+      all.hidden = boxes.length === 0;
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-select-all]")) {
+      selectionBoxes().forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.matches && (target.matches("[data-select-all]") || target.getAttribute("form") === "pay-selected")) {
+      updateSelection();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", updateSelection);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", updateSelection);
+  } else {
+    updateSelection();
+  }
 })();

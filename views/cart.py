@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from models import clock
 from models.cart import Cart, CartError, CartLine
 from models.credit_note import CreditNote
-from models.invoice import Invoice
+from models.invoice import Invoice, is_plausible_number
+from models.invoice_list import ListParams, iter_invoices
 from models.product import Product
 from models.roles import ORDER, PAY, may
 from .context import forget_cart_contents
 from .permissions import requires
-from .responses import back, is_htmx, message, message_or_back, page_or_fragment
+from .responses import back, is_htmx, message, message_or_back, page_or_fragment, redirect_to
 
 bp = Blueprint("cart", __name__)
 
@@ -94,6 +96,59 @@ def add_invoice():
         return render_template("cart/_added_invoice.html", invoice=invoice)
     flash(_("Invoice %(number)s is in your cart.", number=invoice.number), "success")
     return redirect(back(url_for(".index")), 303)
+
+
+MAX_SELECTED = 500
+
+
+def _add_many(cart: Cart, invoice_ids):
+    """Pay selected / Pay all overdue: the invoices in the cart at once (or none, with the reason), then the cart."""
+    try:
+        added = cart.add_invoices(invoice_ids, current_user, clock.today())
+    except Invoice.DoesNotExist:
+        abort(404)
+    except CartError as error:
+        return message_or_back(error.message, 409, url_for("invoices.index"))
+    forget_cart_contents()
+    if added:
+        flash(ngettext("%(num)s invoice was put in your cart.", "%(num)s invoices were put in your cart.", added),
+              "success")
+    else:
+        flash(_("Those invoices were already in your cart."), "info")
+    return redirect_to(url_for(".index"))
+
+
+@bp.post("/cart/invoices/selected")
+@login_required
+@requires(PAY)
+def add_selected():
+    """Pay selected: every invoice ticked on the list (the checkboxes submit this form by their `form` attribute)."""
+    numbers = {number.strip() for number in request.form.getlist("invoice") if number.strip()}
+    if len(numbers) > MAX_SELECTED:
+        return message_or_back(CartError("too_many_selected", limit=MAX_SELECTED).message, 413,
+                                url_for("invoices.index"))
+    if not all(is_plausible_number(number) for number in numbers):
+        abort(404)
+    found = dict(Invoice.visible_to(current_user).where(Invoice.number.in_(list(numbers)))
+                 .select(Invoice.number, Invoice.id).tuples()) if numbers else {}
+    if len(found) != len(numbers):
+        abort(404)  # another company's invoice, or none at all: as if it did not exist
+    return _add_many(Cart.for_user(current_user), found.values())
+
+
+@bp.post("/cart/invoices/overdue")
+@login_required
+@requires(PAY)
+def add_overdue():
+    """Pay all overdue: every overdue invoice in one currency (of the account and order account the list shows)."""
+    params, _notices = ListParams.from_args(request.args)
+    params.status, params.q, params.aging = "overdue", "", ""
+    currency = (request.form.get("currency") or "").strip().upper()[:3]
+    ids = [row[0] for row in iter_invoices(current_user, params, clock.today()) if row[5] == currency]
+    if not ids:
+        return message_or_back(CartError("no_overdue", currency=currency or "?").message, 409,
+                                url_for("invoices.index"))
+    return _add_many(Cart.for_user(current_user), ids)
 
 
 @bp.post("/cart/products")

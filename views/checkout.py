@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import checkout as payments
+from i18n.formatting import locale_name
 from models import clock
 from models.cart import INVOICES, PRODUCTS, Cart
 from models.order import billing_for, quote
@@ -92,7 +93,8 @@ def gateway_return(reference):
         abort(404)
     result = gateway.verify_return(request.args)
     try:
-        outcome = payments.complete(current_user, reference, result, gateway=gateway.name, on=clock.today())
+        outcome = payments.complete(current_user, reference, result, gateway=gateway.name, on=clock.today(),
+                                    locale=locale_name())
     except payments.CheckoutError as error:
         flash(error.message, "error")
         return redirect(url_for("cart.index"), 303)

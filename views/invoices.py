@@ -1,14 +1,16 @@
-"""The invoice list (with its htmx-swapped results), the invoice page and its e-invoice."""
-from flask import Blueprint, Response, abort, render_template, request, url_for
+"""The invoice list (with its htmx-swapped results, exports), the invoice page and its e-invoice."""
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from models import clock
+from models.aging import account_overview
 from models.credit_note import list_credit_notes
 from models.invoice import Invoice
-from models.invoice_list import ListParams, list_invoices, row_key
+from models.invoice_list import ListParams, iter_invoices, list_invoices, order_account_choices, rendered_row_key
 from models.roles import ACTIONS, PAY, REQUEST, may
+from services import exports
 from i18n import labels
 from i18n.formatting import locale_name
 from i18n.refusals import refusal_text
@@ -28,6 +30,9 @@ def notice_texts(notices, requested_page: int, shown_page: int) -> list[str]:
         "search_too_long": _("The search was shortened to its first 40 characters."),
         "unknown_sort": _("That sort order is unknown, so invoices are sorted by due date."),
         "bad_page": _("That page number is not valid, so the first page is shown."),
+        "unknown_aging": _("That aging filter is unknown, so invoices of every age are shown."),
+        "bad_date": _("A date filter was not a date (write it as YYYY-MM-DD), so it was left out."),
+        "unknown_order_account": _("That order account is not valid, so invoices of all order accounts are shown."),
     }
     found = [texts[n] for n in notices]
     if requested_page > shown_page:
@@ -39,14 +44,14 @@ ROW_END = "<!--/row-->"  # what templates/invoices/_rows.html writes after each 
 
 
 def rendered_rows(user, result, organization, language: str, on) -> Markup:
-    """The page's rows: each from the rendered-row cache when its key (models/invoice_list.py: row_key) is there,
+    """The page's rows: each from the rendered-row cache when its key (models/invoice_list.py: rendered_row_key) is there,
     the others rendered together in one go and kept."""
     in_cart = cart_contents()[1]
     allowed = tuple(action for action in ACTIONS if may(user, action))
     texts = labels.list_texts(language)
     billed_to = [texts["own"] if row.invoice_account_id == user.customer_id else organization.name
                  for row in result.rows] if organization else [""] * len(result.rows)
-    keys = [row_key(row, billed_to[i], language, row.id in in_cart, allowed) for i, row in enumerate(result.rows)]
+    keys = [rendered_row_key(row, billed_to[i], language, row.id in in_cart, allowed) for i, row in enumerate(result.rows)]
 
     def render(indexes) -> list[str]:
         rows = [result.rows[i] for i in indexes]
@@ -68,41 +73,94 @@ def index():
 
     The rows come from the rendered-row cache when nothing they show has changed (`rendered_rows`)."""
     user = current_user._get_current_object()
-    params, notices = ListParams.from_args(request.args)
+    params, notices = ListParams.from_args(request.args, locale_name())
     organization = user.customer.invoice_account
     if params.whose != "all" and organization is None:
         params.whose = "all"
     on = clock.today()
     if params.status == "credit_notes":
-        return _credit_notes(params, organization)
+        return _credit_notes(user, params, organization, on)
     language = locale_name()
     requested_page = params.page
     result = list_invoices(user, params, on=on)
-    context = dict(result=result, params=params, today=on, organization=organization,
+    overview = account_overview(Invoice.visible_account_ids(user, params.whose), on, params.order_account)
+    context = dict(result=result, params=params, today=on, organization=organization, overview=overview,
                    notices=notice_texts(notices, requested_page, result.page),
                    rows_html=rendered_rows(user, result, organization, language, on))
     summary_html = render_template("invoices/_summary.html", **context)
     results_html = render_template("invoices/_results.html", **context)
-    if is_htmx():  # the rows, and the summary swapped out of band into the live region above them
-        html = f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n{results_html}'
+    overview_html = render_template("invoices/_overview.html", **context)
+    if is_htmx():  # the rows, with the count and the overview swapped out of band above them
+        html = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
+                f'<div id="overview" hx-swap-oob="innerHTML">{overview_html}</div>\n{results_html}')
     else:
         html = render_template("invoices/index.html", params=params, organization=organization,
-                               summary_html=Markup(summary_html), results_html=Markup(results_html))
+                               order_accounts=order_account_choices(user), summary_html=Markup(summary_html),
+                               results_html=Markup(results_html), overview_html=Markup(overview_html))
     return html, 200, {"Vary": "HX-Request"}
 
 
-def _credit_notes(params, organization):
-    """The list's "Credit notes" filter: the credit notes the user may see, amounts negative, newest first."""
-    rows, count, page, pages = list_credit_notes(current_user, params.page)
-    context = dict(rows=rows, count=count, page=page, pages=pages, params=params)
+def _credit_notes(user, params, organization, on):
+    """The list's "Credit notes" filter: the credit notes the user may see, amounts negative, newest first (the
+    account overview above stays the invoices')."""
+    rows, count, page, pages = list_credit_notes(user, params.page)
+    overview = account_overview(Invoice.visible_account_ids(user, params.whose), on, params.order_account)
+    context = dict(rows=rows, count=count, page=page, pages=pages, params=params, overview=overview, today=on,
+                   organization=organization)
     summary_html = render_template("invoices/_credit_notes_summary.html", **context)
     results_html = render_template("invoices/_credit_notes.html", **context)
+    overview_html = render_template("invoices/_overview.html", **context)
     if is_htmx():
-        html = f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n{results_html}'
+        html = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
+                f'<div id="overview" hx-swap-oob="innerHTML">{overview_html}</div>\n{results_html}')
     else:
         html = render_template("invoices/index.html", params=params, organization=organization,
-                               summary_html=Markup(summary_html), results_html=Markup(results_html))
+                               order_accounts=order_account_choices(user), summary_html=Markup(summary_html),
+                               results_html=Markup(results_html), overview_html=Markup(overview_html))
     return html, 200, {"Vary": "HX-Request"}
+
+
+def _export_params():
+    """The list's filters from the query string, exactly as the list reads them."""
+    user = current_user._get_current_object()
+    params, _notices = ListParams.from_args(request.args, locale_name())
+    if params.whose != "all" and user.customer.invoice_account is None:
+        params.whose = "all"
+    customer = user.customer
+    codes = {customer.id: customer.account}
+    if customer.invoice_account is not None:
+        codes[customer.invoice_account.id] = customer.invoice_account.account
+    return user, params, codes
+
+
+def _download(body, mimetype: str, extension: str):
+    name = f"invoices-{clock.today().isoformat()}.{extension}"
+    return Response(stream_with_context(body), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})
+
+
+@bp.route("/invoices/export.csv")
+@login_required
+def export_csv():
+    """Every invoice the list's filters match (all pages), as CSV, streamed."""
+    user, params, codes = _export_params()
+    rows = iter_invoices(user, params, clock.today())
+    return _download(exports.csv_chunks(rows, codes), "text/csv; charset=utf-8", "csv")
+
+
+@bp.route("/invoices/export.xlsx")
+@login_required
+def export_xlsx():
+    """The same as an Excel workbook: the filters above a frozen header row, real numbers and dates."""
+    user, params, codes = _export_params()
+    on = clock.today()
+    name = None
+    if params.order_account:
+        name = dict(order_account_choices(user)).get(params.order_account)
+    title = _("Invoices of %(name)s", name=user.customer.name)
+    path = exports.xlsx_file(iter_invoices(user, params, on), codes, title, exports.filter_lines(params, name), on)
+    return _download(exports.file_chunks(path),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
 
 
 @bp.route("/invoices/<number>")

@@ -2,7 +2,7 @@
 
 The invoice list's rows are most of what a list page costs to render, and the same rows come back again and
 again — on other pages, in other filters and sorts, for colleagues of the same company. Each row is kept under
-a key made of everything it shows (models/invoice_list.py: `row_key`), read fresh from the database with the
+a key made of everything it shows (models/invoice_list.py: `rendered_row_key`), read fresh from the database with the
 page, so nothing is ever invalidated by hand and no write can leave a row stale. Cached rows hold no CSRF token.
 
 Where they are kept: Redis when REDIS_URL is set (every worker and host shares them; a page's rows are fetched in
