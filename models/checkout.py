@@ -191,11 +191,15 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
         invoices = {invoice.id: invoice for invoice in lock_rows(
             Invoice.select().where(Invoice.id.in_([line.invoice_id for line in lines])).order_by(Invoice.id))}
-        credits = list(CheckoutCredit.select().where(CheckoutCredit.checkout == checkout.id)
-                       .order_by(CheckoutCredit.id))
-        # Locked after the invoices, in id order, like every checkout: whoever comes second reads what the first used.
-        credit_notes = {note.id: note for note in lock_rows(
-            CreditNote.select().where(CreditNote.id.in_([c.credit_note_id for c in credits])).order_by(CreditNote.id))}
+        # A checkout uses credit notes exactly when it charges less than its lines pay.
+        credits, credit_notes = [], {}
+        if checkout.total != sum((line.amount for line in lines), ZERO):
+            credits = list(CheckoutCredit.select().where(CheckoutCredit.checkout == checkout.id)
+                           .order_by(CheckoutCredit.id))
+            # Locked after the invoices, in id order, like every checkout: the second reads what the first used.
+            credit_notes = {note.id: note for note in lock_rows(
+                CreditNote.select().where(CreditNote.id.in_([c.credit_note_id for c in credits]))
+                .order_by(CreditNote.id))}
         for note in credit_notes.values():
             using = sum((c.amount for c in credits if c.credit_note_id == note.id), ZERO)
             if using > note.remaining or not note.is_visible_to(user):

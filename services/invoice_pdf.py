@@ -592,3 +592,31 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 def credit_note_pdf(note: CreditNote) -> bytes:
     return render_credit_note_pdf(CreditNoteDocument.load(note))
+
+
+# Blocks the statement and receipt PDFs (services/statement_pdf.py, receipt_pdf.py) share with the invoice's look,
+# drawn with fpdf2's own cells on their pages.
+def _rule(pdf: FPDF) -> None:
+    pdf.set_draw_color(*RULE)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+
+
+def _label(pdf: FPDF, text: str, width: float) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font(FONT, "B", 8)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(width, 5, text.upper(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _totals(pdf: FPDF, rows, width: float) -> None:
+    """Right-aligned label / amount rows; `rows` are (label, amount text, strong)."""
+    from fpdf.enums import XPos, YPos
+
+    label_w, value_w = 45, 40
+    for label, value, strong in rows:
+        pdf.set_x(pdf.l_margin + width - label_w - value_w)
+        pdf.set_font(FONT, "B" if strong else "", 11 if strong else 9.5)
+        pdf.set_text_color(*INK)
+        pdf.cell(label_w, 6.5 if strong else 5.5, label, align="R")
+        pdf.cell(value_w, 6.5 if strong else 5.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
