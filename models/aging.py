@@ -24,6 +24,7 @@ from . import BaseModel, db, is_postgres
 from .customer import Customer
 from .invoice import Invoice
 from .money import ZERO, cents_to_money
+from .statements import param, statement
 
 DUE, DISCOUNT = "due", "discount"
 CURRENT, DAYS_1_30, DAYS_31_60, DAYS_61_90, OVER_90 = "current", "1-30", "31-60", "61-90", "90+"
@@ -97,36 +98,50 @@ def _in(condition, value, otherwise=None):
     return Case(None, [(condition, value)], otherwise)
 
 
+def _overview_statement(n_accounts: int, by_order_account: bool):
+    """The overview's query for a number of accounts, built once (models/statements.py); the days are values."""
+
+    def build():
+        A = InvoiceAging
+        due, discount = A.kind == DUE, A.kind == DISCOUNT
+        columns = [
+            fn.SUM(_in(due, A.invoices, 0)), fn.SUM(_in(due, A.amount, 0)),
+            fn.SUM(_in(due & (A.deadline < param("on")), A.invoices, 0)),
+            fn.SUM(_in(due & (A.deadline < param("on")), A.amount, 0)),
+            fn.SUM(_in(due & (A.deadline >= param("on")) & (A.deadline <= param("soon")), A.amount, 0)),
+        ]
+        for bucket in BUCKETS:
+            first, last = bucket_range(bucket, date.today())  # which ends are open; the days come as values
+            condition = due
+            if first is not None:
+                condition &= A.deadline >= param(f"{bucket}_first")
+            if last is not None:
+                condition &= A.deadline <= param(f"{bucket}_last")
+            columns.append(fn.SUM(_in(condition, A.amount, 0)))
+        still_open = discount & (A.deadline >= param("on"))
+        columns += [fn.SUM(_in(still_open, A.amount, 0)), fn.SUM(_in(still_open, A.invoices, 0)),
+                    fn.MIN(_in(still_open, A.deadline))]
+        where = A.account_id.in_([param(f"a{i}") for i in range(n_accounts)])
+        if by_order_account:
+            where &= A.order_account_id.in_(Customer.select(Customer.id).where(Customer.account == param("order")))
+        return A.select(A.currency, *columns).where(where).group_by(A.currency).order_by(A.currency)
+
+    return statement(("account-overview", n_accounts, by_order_account), build)
+
+
 def account_overview(accounts, on: date, order_account: str | None = None) -> list[CurrencyOverview]:
     """Per currency (in alphabetical order), what the invoices billed to `accounts` (the visible accounts:
     Invoice.visible_account_ids) leave open on day `on`; narrowed to one order account's invoices by its code.
     One query over the accounts' summary rows."""
     if not accounts:
         return []
-    A = InvoiceAging
-    due, discount = A.kind == DUE, A.kind == DISCOUNT
-    columns = [
-        fn.SUM(_in(due, A.invoices, 0)), fn.SUM(_in(due, A.amount, 0)),
-        fn.SUM(_in(due & (A.deadline < on), A.invoices, 0)), fn.SUM(_in(due & (A.deadline < on), A.amount, 0)),
-        fn.SUM(_in(due & (A.deadline >= on) & (A.deadline <= on + timedelta(days=DUE_SOON_DAYS)), A.amount, 0)),
-    ]
+    values = {f"a{i}": account for i, account in enumerate(accounts)}
+    values.update(on=on, soon=on + timedelta(days=DUE_SOON_DAYS), order=order_account)
     for bucket in BUCKETS:
         first, last = bucket_range(bucket, on)
-        condition = due
-        if first is not None:
-            condition &= A.deadline >= first
-        if last is not None:
-            condition &= A.deadline <= last
-        columns.append(fn.SUM(_in(condition, A.amount, 0)))
-    still_open = discount & (A.deadline >= on)
-    columns += [fn.SUM(_in(still_open, A.amount, 0)), fn.SUM(_in(still_open, A.invoices, 0)),
-                fn.MIN(_in(still_open, A.deadline))]
-    where = A.account_id.in_(list(accounts))
-    if order_account:
-        where &= A.order_account_id.in_(Customer.select(Customer.id).where(Customer.account == order_account))
-    query = A.select(A.currency, *columns).where(where).group_by(A.currency).order_by(A.currency).tuples()
+        values[f"{bucket}_first"], values[f"{bucket}_last"] = first, last
     found = []
-    for row in query:
+    for row in _overview_statement(len(accounts), bool(order_account)).rows(**values):
         currency, open_n, open_c, late_n, late_c, soon_c, *rest = row
         bucket_cents, (save_c, save_n, until) = rest[:len(BUCKETS)], rest[len(BUCKETS):]
         if not open_n:

@@ -24,6 +24,7 @@ from .invoice import Invoice
 from .money import ZERO, AmountError, MoneyField, parse_decimal, round_money
 from .product import Product
 from .refusal import Refusal
+from .statements import instance, param, statement
 
 INVOICES, PRODUCTS = "invoices", "products"
 MAX_QUANTITY = Decimal("9999")
@@ -116,7 +117,10 @@ class Cart(BaseModel):
     @classmethod
     def for_user(cls, user: User) -> "Cart":
         """The user's cart, created on first use."""
-        cart = cls.get_or_none(cls.user == user.id)
+        fields = cls._meta.sorted_fields
+        row = statement("cart-for-user", lambda: cls.select(*fields).where(cls.user == param("user")),
+                        fields=fields).one(user=user.id)
+        cart = instance(cls, row) if row else None
         if cart is None:
             try:
                 with db.atomic():
@@ -135,7 +139,8 @@ class Cart(BaseModel):
     def contents_for(cls, user: User) -> tuple[int, frozenset]:
         """How many lines the user's cart has and which invoices are in it, in one query. User.for_login
         reads the same columns with the user; this reads them again after the cart changed."""
-        row = User.select(*cls.contents_columns(User.id)).where(User.id == user.id).tuples().first()
+        row = statement("cart-contents", lambda: User.select(*cls.contents_columns(User.id)).where(
+            User.id == param("user"))).one(user=user.id)
         return cls.contents_from(*row) if row else (0, frozenset())
 
     @staticmethod
@@ -155,13 +160,23 @@ class Cart(BaseModel):
     def lines(self) -> list:
         """Every line with its invoice or product joined, in the order they were added (one query)."""
         if getattr(self, "_lines", None) is None:
-            query = (CartLine.select(CartLine, Invoice, Product)
-                     .join(Invoice, JOIN.LEFT_OUTER, on=(CartLine.invoice == Invoice.id), attr="invoice")
-                     .switch(CartLine)
-                     .join(Product, JOIN.LEFT_OUTER, on=(CartLine.product == Product.id), attr="product")
-                     .where(CartLine.cart == self.id)
-                     .order_by(CartLine.id))
-            self._lines = list(query)
+            line_fields, invoice_fields, product_fields = (CartLine._meta.sorted_fields, Invoice._meta.sorted_fields,
+                                                           Product._meta.sorted_fields)
+            rows = statement("cart-lines", lambda: (
+                CartLine.select(*line_fields, *invoice_fields, *product_fields)
+                .join(Invoice, JOIN.LEFT_OUTER, on=(CartLine.invoice == Invoice.id))
+                .switch(CartLine)
+                .join(Product, JOIN.LEFT_OUTER, on=(CartLine.product == Product.id))
+                .where(CartLine.cart == param("cart"))
+                .order_by(CartLine.id)), fields=[*line_fields, *invoice_fields, *product_fields]).rows(cart=self.id)
+            lines = []
+            for row in rows:
+                line = instance(CartLine, row)
+                line.invoice = instance(Invoice, row, len(line_fields)) if line.invoice_id else None
+                line.product = (instance(Product, row, len(line_fields) + len(invoice_fields))
+                                if line.product_id else None)
+                lines.append(line)
+            self._lines = lines
         return self._lines
 
     def _changed(self) -> None:
@@ -279,14 +294,15 @@ class Cart(BaseModel):
     # Changing -------------------------------------------------------------------------
     def _lock(self) -> None:
         """Inside write_transaction(): serialise changes to this cart, then re-read its lines."""
-        locked = lock_rows(Cart.select(Cart.id, Cart.version).where(Cart.id == self.id)).get()
-        self.version = locked.version
+        (self.version,) = statement("cart-lock", lambda: lock_rows(
+            Cart.select(Cart.version).where(Cart.id == param("cart")))).one(cart=self.id)
         self._changed()
 
     def _bump(self) -> None:
         self.version += 1
         self.updated_at = clock.utcnow()
-        Cart.update(version=Cart.version + 1, updated_at=self.updated_at).where(Cart.id == self.id).execute()
+        statement("cart-bump", lambda: Cart.update(version=Cart.version + 1, updated_at=param("at")).where(
+            Cart.id == param("cart"))).run(at=Cart.updated_at.db_value(self.updated_at), cart=self.id)
         self._changed()
 
     def add_invoice(self, invoice: Invoice, user: User | None = None, on: date | None = None) -> "CartLine":
@@ -297,12 +313,22 @@ class Cart(BaseModel):
             raise Invoice.DoesNotExist(invoice.number)  # another company's invoice: as if it did not exist
         with write_transaction():
             self._lock()
-            invoice = lock_rows(Invoice.select().where(Invoice.id == invoice.id)).get()
+            fields = Invoice._meta.sorted_fields
+            row = statement("invoice-lock", lambda: lock_rows(
+                Invoice.select(*fields).where(Invoice.id == param("id"))), fields=fields).one(id=invoice.id)
+            if row is None:
+                raise Invoice.DoesNotExist(invoice.number)
+            invoice = instance(Invoice, row)
             for line in self.lines():
                 if line.invoice_id == invoice.id:
                     return line
             self._check_invoice(invoice)
-            line = CartLine.create(cart=self.id, invoice=invoice.id, amount=default_amount(invoice, on))
+            amount, created = default_amount(invoice, on), clock.utcnow()
+            line_id = statement("cart-line-insert-invoice", lambda: CartLine.insert(
+                cart=param("cart"), invoice=param("invoice"), amount=param("amount"), created_at=param("at"))).insert(
+                cart=self.id, invoice=invoice.id, amount=CartLine.amount.db_value(amount),
+                at=CartLine.created_at.db_value(created))
+            line = CartLine(id=line_id, cart=self.id, invoice=invoice.id, amount=amount, created_at=created)
             self._bump()
         return line
 
@@ -440,8 +466,9 @@ class Cart(BaseModel):
     def clear(self) -> None:
         """Empty the cart (also after a successful checkout, inside its transaction)."""
         with write_transaction():
-            CartLine.delete().where(CartLine.cart == self.id).execute()
-            CartCredit.delete().where(CartCredit.cart == self.id).execute()
+            statement("cart-clear", lambda: CartLine.delete().where(CartLine.cart == param("cart"))).run(cart=self.id)
+            statement("cart-credits-clear", lambda: CartCredit.delete().where(CartCredit.cart == param("cart"))).run(
+                cart=self.id)
             self._bump()
 
     # Reading for the cart page and checkout --------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from peewee import Value
 
-from . import db
+from . import db, is_postgres
 
 
 class Placeholder:
@@ -62,6 +62,15 @@ class Statement:
     def one(self, **values):
         rows = self.rows(**values)
         return rows[0] if rows else None
+
+    def run(self, **values) -> int:
+        """Run a write; returns the rows it changed."""
+        return self.cursor(values).rowcount
+
+    def insert(self, **values) -> int:
+        """Run an INSERT; returns the new row's id (PostgreSQL: from RETURNING, which Peewee adds)."""
+        cursor = self.cursor(values)
+        return cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
 
 
 def instance(model, row, start: int = 0):

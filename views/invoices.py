@@ -89,7 +89,12 @@ def index():
                    rows_html=rendered_rows(user, result, organization, language, on))
     summary_html = render_template("invoices/_summary.html", **context)
     results_html = render_template("invoices/_results.html", **context)
-    overview_html = render_template("invoices/_overview.html", **context)
+    # The overview is kept like a row, under everything it shows: its figures, the language, the filters its
+    # links keep and whether the user may pay (Pay all overdue).
+    overview_key = ("account-overview", language, tuple(repr(o) for o in overview),
+                    tuple(sorted(params.scope_args().items())), params.aging, may(user, PAY))
+    overview_html = rendered_parts([overview_key], lambda indexes: [
+        render_template("invoices/_overview.html", **context)], counted=False)[0]
     if is_htmx():  # the rows, with the count and the overview swapped out of band above them
         html = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
                 f'<div id="overview" hx-swap-oob="innerHTML">{overview_html}</div>\n{results_html}')

@@ -41,12 +41,12 @@ def _name(key: tuple) -> str:
     return hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
 
 
-def rendered_parts(keys: list, render) -> list[str]:
+def rendered_parts(keys: list, render, counted: bool = True) -> list[str]:
     """The rendering of each key, fetched at once; `render(indexes)` renders those not found (a list of str).
 
-    A request whose parts were all found counts as a hit, one that rendered any as a miss (tests and the
-    benchmark read `stats()`)."""
-    stats = current_app.extensions["settle_rendered_stats"]
+    A call whose parts were all found counts as a hit, one that rendered any as a miss (tests and the benchmark
+    read `stats()`; `counted=False` leaves a call out of them)."""
+    stats = current_app.extensions["settle_rendered_stats"] if counted else {"hits": 0, "misses": 0}
     if not keys:
         return []
     names = [_name(key) for key in keys]
