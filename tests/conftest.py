@@ -356,8 +356,9 @@ class LiveServer:
         return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, check=check, timeout=120)
 
-    def start(self):
-        self.flask("init-db")
+    def start(self, migrate: bool = True):
+        if migrate:
+            self.flask("init-db")
         # The server's log goes to a file: a pipe nobody reads fills up and freezes the server.
         import tempfile
 
@@ -381,16 +382,25 @@ class LiveServer:
         """A started portal of its own on SQLite in `folder`, with the demo data (and `extra`, imported)."""
         import json
 
+        if "demo" not in _DEMO_TEMPLATE:  # made once per run, copied for each server
+            template_folder = Path(tempfile.mkdtemp(prefix="settle-demo-"))
+            maker = cls(f"sqlite:///{template_folder / 'portal.db'}", {"MAIL_OUTBOX": str(template_folder / "outbox")})
+            maker.flask("init-db")
+            maker.flask("seed-demo")
+            maker.flask("process-requests")  # (nothing to send: leaves the SQLite file checkpointed and closed)
+            _DEMO_TEMPLATE["demo"] = template_folder / "portal.db"
+        for suffix in ("", "-wal"):
+            source = Path(f"{_DEMO_TEMPLATE['demo']}{suffix}")
+            if source.exists():
+                shutil.copyfile(source, folder / f"portal.db{suffix}")
         server = cls(f"sqlite:///{folder / 'portal.db'}", {"MAIL_OUTBOX": str(folder / "outbox")})
-        server.flask("init-db")
-        server.flask("seed-demo")
         if extra:
             (folder / "extra.json").write_text(json.dumps(extra))
             server.flask("import-data", str(folder / "extra.json"))
-        return server.start()
+        return server.start(migrate=False)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -399,6 +409,9 @@ class LiveServer:
         if getattr(self, "log", None):
             self.log.close()
             Path(self.log.name).unlink(missing_ok=True)
+
+
+_DEMO_TEMPLATE: dict = {}
 
 
 @pytest.fixture(scope="session")

@@ -159,14 +159,14 @@ def test_invoice_page_of_unknown_or_odd_numbers_is_404(world, client, auth):
         assert client.get(f"/invoices/{number}").status_code == 404
 
 
-def test_overdue_status_uses_today(app):
+def test_overdue_status_uses_today(app, clock):
     from models.invoice import Invoice
 
-    inv = Invoice(due_date=date.today() - timedelta(days=1), total=10, balance=10)
+    inv = Invoice(due_date=clock.today - timedelta(days=1), total=10, balance=10)
     assert inv.is_overdue() and inv.days_overdue() == 1
     inv.balance = 0
     assert not inv.is_overdue()
-    assert not Invoice(due_date=date.today(), total=10, balance=10).is_overdue()
+    assert not Invoice(due_date=clock.today, total=10, balance=10).is_overdue()
 
 
 def test_quantities_show_as_written_on_invoice_and_in_cart(app, client, auth):

@@ -267,7 +267,7 @@ def test_concurrent_orders_at_the_limit_never_go_over_it(world, app, round_no):
 
 
 # Invoicing -----------------------------------------------------------------------------------
-def test_invoice_orders_command_invoices_each_open_order_once(world, app):
+def test_invoice_orders_command_invoices_each_open_order_once(world, app, clock):
     from models import db
     from models.invoice import Invoice, InvoiceLine
     from models.order import INVOICED, ON_ACCOUNT, SalesOrder, place_order
@@ -283,7 +283,7 @@ def test_invoice_orders_command_invoices_each_open_order_once(world, app):
     assert f"{second.number} -> INV-{second.number}: billed to IND-1, ordered by IND-1, PLN 221.03" in result.output
     assert "Invoiced 2 open orders." in result.output
 
-    today = date.today()
+    today = clock.today
     with db.connection_context():
         assert Invoice.select().count() == invoices_before + 2
         invoice = Invoice.get(Invoice.number == f"INV-{first.number}")

@@ -15,13 +15,13 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def big_world(world, app):
+def big_world(world, app, clock):
     """The test world plus 10,025 invoices billed to DIST-1 and two invoices of 1 and 200 lines."""
     from models import db
     from models.customer import Customer
     from models.invoice import Invoice, InvoiceLine
 
-    today = date.today()
+    today = clock.today
     with db.connection_context():
         dist = Customer.get(Customer.account == "DIST-1").id
         ret1 = Customer.get(Customer.account == "RET-1").id

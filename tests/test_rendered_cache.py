@@ -220,12 +220,12 @@ def test_a_colleagues_cart_does_not_mark_my_rows(app, world, client, auth):
 
 @both_forms
 @pytest.mark.both_databases
-def test_a_due_date_changed_by_raw_sql_shows(app, world, client, auth, headers):
+def test_a_due_date_changed_by_raw_sql_shows(app, world, client, auth, clock, headers):
     """A due date changed straight in the database (no model involved) shows at once, overdue mark and all."""
     auth.login("kari")
     before = cached_listing(app, client, headers)
     assert "overdue" not in row(before, "D-001")
-    new_due = date.today() - timedelta(days=7)
+    new_due = clock.today - timedelta(days=7)
     execute("UPDATE invoice SET due_date = ? WHERE number = ?", new_due.isoformat(), "D-001")
     shown = row(listing(client, headers), "D-001")
     assert medium_date(new_due) in shown and "7 days overdue" in shown
@@ -306,7 +306,7 @@ def test_the_organization_account_renamed_shows_in_billed_to(app, world, client,
 
 
 @both_forms
-def test_switching_language_brings_the_list_back_in_the_new_language(app, world, client, auth, headers):
+def test_switching_language_brings_the_list_back_in_the_new_language(app, world, client, auth, clock, headers):
     """After choosing Norsk (then Polski, then English) the same list comes back in that language."""
     auth.login("kari")
     english = cached_listing(app, client, headers)
@@ -322,7 +322,7 @@ def test_switching_language_brings_the_list_back_in_the_new_language(app, world,
         assert language == "en" or "Pay invoice" not in html, "still English (are the catalogs compiled? make translations)"
         assert pay_text in row(html, "R1-001") and unpaid_text in row(html, "R1-001"), language
         assert overdue_text in row(html, "D-002"), language
-        assert medium_date(date.today() - timedelta(days=2), language) in row(html, "R1-001"), language
+        assert medium_date(clock.today - timedelta(days=2), language) in row(html, "R1-001"), language
         for other, texts in expected.items():
             if other != language:
                 assert texts[0] not in html, f"{other} text left on the {language} list"

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from models.customer import User
-from .responses import redirect_to
+from .responses import from_htmx, redirect_to
 
 bp = Blueprint("auth", __name__)
 
@@ -55,7 +55,7 @@ def logout():
 def unauthorized():
     """Not signed in (or the session expired). htmx is sent to the sign-in page as a whole page (never a
     sign-in form swapped into a table), back to the page it was on."""
-    if request.headers.get("HX-Request") == "true":
+    if from_htmx():
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = current.path + ("?" + current.query if current.query else "") if current.path else None
         return redirect_to(url_for("auth.login", next=safe_next(back)))

@@ -11,10 +11,15 @@ from urllib.parse import urlsplit
 from flask import flash, make_response, redirect, render_template, request
 
 
+def from_htmx() -> bool:
+    """Any request htmx made (it will follow HX-Redirect rather than a 3xx)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def is_htmx() -> bool:
     """An htmx request that wants a fragment: not boosted, not a history restore."""
     headers = request.headers
-    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+    return (from_htmx() and headers.get("HX-Boosted") != "true"
             and headers.get("HX-History-Restore-Request") != "true")
 
 
@@ -45,7 +50,7 @@ def message_or_back(text: str, status: int, default: str, *, category: str = "er
 
 def redirect_to(url: str):
     """303 to `url`; an htmx request is sent there as a whole page load (HX-Redirect)."""
-    if request.headers.get("HX-Request") == "true":
+    if from_htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
         return response
