@@ -95,7 +95,13 @@ def index():
                     tuple(sorted(params.scope_args().items())), params.aging, may(user, PAY))
     overview_html = rendered_parts([overview_key], lambda indexes: [
         render_template("invoices/_overview.html", **context)], counted=False)[0]
-    if is_htmx():  # the rows, with the count and the overview swapped out of band above them
+    return _list_response(user, params, organization, summary_html, results_html, overview_html)
+
+
+def _list_response(user, params, organization, summary_html: str, results_html: str, overview_html: str):
+    """The list's answer: for htmx the results, with the count and the overview swapped out of band above
+    them; otherwise the whole page around them."""
+    if is_htmx():
         html = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
                 f'<div id="overview" hx-swap-oob="innerHTML">{overview_html}</div>\n{results_html}')
     else:
@@ -115,14 +121,7 @@ def _credit_notes(user, params, organization, on):
     summary_html = render_template("invoices/_credit_notes_summary.html", **context)
     results_html = render_template("invoices/_credit_notes.html", **context)
     overview_html = render_template("invoices/_overview.html", **context)
-    if is_htmx():
-        html = (f'<div id="results-status" hx-swap-oob="innerHTML">{summary_html}</div>\n'
-                f'<div id="overview" hx-swap-oob="innerHTML">{overview_html}</div>\n{results_html}')
-    else:
-        html = render_template("invoices/index.html", params=params, organization=organization,
-                               order_accounts=order_account_choices(user), summary_html=Markup(summary_html),
-                               results_html=Markup(results_html), overview_html=Markup(overview_html))
-    return html, 200, {"Vary": "HX-Request"}
+    return _list_response(user, params, organization, summary_html, results_html, overview_html)
 
 
 def _export_params():
