@@ -126,16 +126,26 @@ def quantity(value: Decimal | None, grouping: bool = True, locale=None) -> str:
     form fields, which must read back what they show."""
     if value is None:
         return ""
-    return format_decimal(value, format="#,##0.####" if grouping else "0.####", locale=locale_name(locale))
+    return _quantity(value, grouping, locale_name(locale))
+
+
+@lru_cache(maxsize=4096)
+def _quantity(value: Decimal, grouping: bool, locale: str) -> str:
+    # Invoices repeat the same few quantities and rates; Babel works out the pattern every time.
+    return format_decimal(value, format="#,##0.####" if grouping else "0.####", locale=locale)
 
 
 def percent(value: Decimal | None, locale=None) -> str:
     """'2 %', '2,5 %'."""
     if value is None:
         return ""
-    value = Decimal(value)
+    return _percent(Decimal(value), locale_name(locale))
+
+
+@lru_cache(maxsize=1024)
+def _percent(value: Decimal, locale: str) -> str:
     shown = value.to_integral_value() if value == value.to_integral_value() else value.normalize()
-    return format_decimal(shown, locale=locale_name(locale)) + " %"
+    return format_decimal(shown, locale=locale) + " %"
 
 
 # Dates and times ----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from .invoice import PricedLine
 from .money import ZERO, MoneyField, cents_to_money, round_money
 from .product import Product
 from .refusal import Refusal
+from .statements import instance, param, statement
 from .vat import breakdown
 
 ON_ACCOUNT, CARD = "on_account", "card"
@@ -98,6 +99,14 @@ class SalesOrder(BaseModel):
         if not isinstance(number, str) or not number or len(number) > 40:
             raise cls.DoesNotExist(number)
         return cls.visible_to(user).where(cls.number == number, cls.status.in_(PLACED_STATUSES)).get()
+
+    @classmethod
+    def of_invoice(cls, invoice_id: int) -> "SalesOrder | None":
+        """The order an invoice was made from, if any (one query, built once)."""
+        fields = cls._meta.sorted_fields
+        row = statement("order-of-invoice", lambda: cls.select(*fields).where(cls.invoice == param("invoice")),
+                        fields=fields).one(invoice=invoice_id)
+        return instance(cls, row) if row else None
 
     @property
     def is_placed(self) -> bool:

@@ -84,7 +84,7 @@ class InvoiceDocument(_Sums):
     @classmethod
     def load(cls, invoice: Invoice) -> "InvoiceDocument":
         invoice.with_accounts()
-        order = SalesOrder.select().where(SalesOrder.invoice == invoice.id).first()
+        order = SalesOrder.of_invoice(invoice.id)
         return cls(invoice, invoice.invoice_account, invoice.order_account, invoice.line_list(),
                    invoice.payment_list(), seller(), order, credit_notes_of(invoice))
 

@@ -81,12 +81,22 @@ def _npgettext(context, message_context, singular, plural, n):
     return _translations_for(context).unpgettext(message_context, singular, plural, n)
 
 
+@pass_context
+def percent_filter(context, value):
+    return formatting.percent(value, context.get("lang"))
+
+
+@pass_context
+def quantity_filter(context, value, grouping=True):
+    return formatting.quantity(value, grouping, context.get("lang"))
+
+
 def register_context(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext,
                                             npgettext=_npgettext)
     app.jinja_env.filters.update(
-        money=money_filter, number=formatting.number, quantity=formatting.quantity, day=day_filter,
-        percent=formatting.percent, plain_amount=formatting.amount_for_input, when=formatting.when)
+        money=money_filter, number=formatting.number, quantity=quantity_filter, day=day_filter,
+        percent=percent_filter, plain_amount=formatting.amount_for_input, when=formatting.when)
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
     app.jinja_env.globals["may"] = lambda action: may(current_user, action)  # (macros imported without context)
 
