@@ -226,11 +226,12 @@ def invoice_page(requests: int, top: int) -> dict:
     return measure(calls, "Invoice page", INVOICE_AREAS, top)
 
 
-def mix(requests_file: str, users_file: str, count: int) -> dict:
-    """The mixed scenario's list replayed in order in one process (render cache on, as deployed): CPU per kind."""
+def mix(requests_file: str, users_file: str, count: int, render_cache_off: bool = False) -> dict:
+    """The mixed scenario's list replayed in order in one process (render cache on, as deployed, or off): CPU per
+    kind."""
     from bench.mixed import MIX
 
-    app = make_app()
+    app = make_app(render_cache_off)
     client = app.test_client(use_cookies=False)
     users = [line.split("\t") for line in Path(users_file).read_text().splitlines()]
     lines = [line.split("\t") for line in Path(requests_file).read_text().splitlines()][:count]
@@ -251,7 +252,8 @@ def mix(requests_file: str, users_file: str, count: int) -> dict:
         n, total = cpu.get(kind, (0, 0.0))
         cpu[kind] = (n + 1, total + spent)
     everything = sum(total for _, total in cpu.values()) or 1.0
-    print(f"The mixed scenario's first {len(lines):,} requests replayed in one process (render cache on): "
+    print(f"The mixed scenario's first {len(lines):,} requests replayed in one process (render cache "
+          f"{'off' if render_cache_off else 'on'}): "
           f"{everything / len(lines) * 1000:.2f} ms CPU per request on average.")
     out = {}
     for kind, _, _ in MIX:
@@ -293,7 +295,7 @@ def main(argv=None):
     elif args.invoice:
         result = invoice_page(args.requests, args.top)
     elif args.mix:
-        result = mix(*args.mix, count=args.requests)
+        result = mix(*args.mix, count=args.requests, render_cache_off=args.render_cache_off)
     else:
         result = repeated(args.path, args.requests, args.top, args.render_cache_off)
     if args.json:

@@ -372,6 +372,9 @@ def main(argv=None):
             text, _ = profile(url, ["--mix", str(result.files[0]), str(result.files[1]),
                                     "--requests", str(settings.replayed)], workdir, "mix")
             profiles.append(("The mix replayed in-process: CPU per kind of request", text))
+            text, _ = profile(url, ["--mix", str(result.files[0]), str(result.files[1]), "--render-cache-off",
+                                    "--requests", str(settings.replayed)], workdir, "mix-cold")
+            profiles.append(("The same requests replayed with the rendered-part cache off", text))
             text, cold = profile(url, ["--cold-list", "--requests", str(settings.profile_requests)], workdir, "cold")
             profiles.append(("Where the time goes: the list page rendered with nothing cached", text))
             text, invoice_cpu = profile(url, ["--invoice", "--requests", str(settings.profile_requests)], workdir,
