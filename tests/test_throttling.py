@@ -146,6 +146,7 @@ def _wait(port, process):
     raise RuntimeError("gunicorn did not start")
 
 
+@pytest.mark.slow  # two gunicorn servers start: several seconds
 def test_two_gunicorn_servers_share_the_count_through_redis(sqlite_url, tmp_path):
     import os
 
@@ -235,3 +236,31 @@ def test_a_2_mb_form_to_login_answers_413_without_being_read(world, client):
     polish = client.post("/login", data={"password": "x" * (2 * 1024 * 1024)}, headers={"Accept-Language": "pl"})
     assert polish.status_code == 413 and "Nic nie zostało zmienione" in polish.get_data(as_text=True)
     assert attempt(client, KARI, PASSWORD).status_code == 303  # and the portal carries on
+
+
+def test_sign_in_still_works_and_counts_when_the_shared_storage_is_down(sqlite_url, tmp_path):
+    from models import db
+    from models.importer import import_data
+    from tests.world import world_payload
+
+    app = make_app(sqlite_url, tmp_path, THROTTLE_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    with db.connection_context():
+        import_data(world_payload())
+    client = app.test_client()
+    assert attempt(client, KARI, PASSWORD).status_code == 303
+    client.post("/logout")
+    for _ in range(10):
+        assert attempt(client, UNKNOWN).status_code == 422
+    assert attempt(client, UNKNOWN, PASSWORD).status_code == 429
+
+
+def test_a_2_mb_json_body_under_api_answers_413_in_json(sqlite_url, tmp_path):
+    from flask import request
+
+    app = make_app(sqlite_url, tmp_path)
+    app.add_url_rule("/api/v1/test-upload", "test_upload", lambda: {"size": len(request.get_data())},
+                     methods=["POST"])
+    response = app.test_client().post("/api/v1/test-upload", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                                      content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"

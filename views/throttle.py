@@ -17,6 +17,7 @@ invitation view (per invited email and per address, every POST counts).
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import time
@@ -27,6 +28,8 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 DEFAULTS = {
@@ -41,6 +44,7 @@ DEFAULTS = {
     "INVITE_LIMIT_PER_ADDRESS": "50 per hour",
 }
 EXTENSION = "settle_throttle"
+log = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
@@ -58,10 +62,23 @@ def init_app(app) -> None:
     limiter.request_filter(lambda: True)  # no automatic limits: the views ask explicitly (below)
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
+    # When the shared storage (Redis) cannot be reached, each process counts on its own rather than refusing
+    # every sign-in or letting every attempt through.
+    app.extensions[EXTENSION + "_fallback"] = MovingWindowRateLimiter(MemoryStorage())
 
 
 def limiter() -> Limiter:
     return current_app.extensions[EXTENSION]
+
+
+def _run(method: str, *args):
+    """`method` (test, hit, get_window_stats) of the limiter's strategy; of the in-process fallback when the
+    storage fails."""
+    try:
+        return getattr(limiter().limiter, method)(*args)
+    except Exception:  # noqa: BLE001 - Redis down: count in this process meanwhile
+        log.warning("throttle storage unreachable: counting in this process", exc_info=True)
+        return getattr(current_app.extensions[EXTENSION + "_fallback"], method)(*args)
 
 
 def _email_key(email: str) -> str:
@@ -88,24 +105,22 @@ class Gate:
         """Whether any of the limits is used up (nothing is counted)."""
         if not self.enabled:
             return False
-        strategy = limiter().limiter
-        return any(not strategy.test(item, *keys) for item, keys in self._items())
+        return any(not _run("test", item, *keys) for item, keys in self._items())
 
     def count(self) -> None:
         """Count this attempt against every limit."""
         if not self.enabled:
             return
-        strategy = limiter().limiter
         for item, keys in self._items():
-            strategy.hit(item, *keys)
+            _run("hit", item, *keys)
 
     failed = count  # sign-in counts failed attempts
 
     def retry_after(self) -> int:
         """Seconds until every used-up limit has room again (for Retry-After)."""
-        strategy, now, wait = limiter().limiter, time.time(), 1
+        now, wait = time.time(), 1
         for item, keys in self._items():
-            stats = strategy.get_window_stats(item, *keys)
+            stats = _run("get_window_stats", item, *keys)
             if stats.remaining <= 0:
                 wait = max(wait, math.ceil(stats.reset_time - now))
         return wait
