@@ -198,3 +198,10 @@ def test_a_revoked_session_says_it_expired_once(world, app, client):
     assert response.status_code == 302
     assert "Your session expired" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your session expired" not in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\x00/x", " //evil.example",
+                                    "https:/evil.example", "\\\\evil.example"])
+def test_next_never_leads_off_the_site(world, client, target):
+    response = client.post("/login", data={"email": USERS["kari"][0], "password": PASSWORD, "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/invoices"

@@ -19,6 +19,8 @@ def safe_next(target: str | None) -> str | None:
     if not target or len(target) > 2000:
         return None
     target = target.strip()
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # browsers drop tabs and newlines: "/\t/evil"
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
