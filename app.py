@@ -11,7 +11,6 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
-from models.signed_in import signed_in_user
 from services.seller import DEFAULTS as SELLER_DEFAULTS
 from services.seller import seller_from
 from views.language import select_locale
@@ -51,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=not development,
         WTF_CSRF_TIME_LIMIT=None,
+        # The largest request body read (a bigger one answers 413 before it is read); 1 MB.
+        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
+        PORTAL_URL=os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000",  # links in emails start with it
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES=str(BASE_DIR / "translations"),
@@ -92,10 +94,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    from views import sessions, throttle
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return signed_in_user(user_id)
+    sessions.init_app(app, login_manager)  # the user loader, session lifetimes
+    throttle.init_app(app)  # Flask-Limiter: sign-in, forgot password, invitations
 
     @app.before_request
     def _connect():

@@ -126,6 +126,16 @@ TEXTS = {
     "credit_note_used": lambda p: _(
         "Credit note %(number)s has just been used by someone else. Nothing was charged; check the cart and pay "
         "again.", number=p["number"]),
+    # Passwords (models/passwords.py) and reset links ------------------------------------------------
+    "password_missing": lambda p: _("Enter a new password."),
+    "password_short": lambda p: _("Use at least %(num)s characters for your password.", num=p["length"]),
+    "password_long": lambda p: _("Use at most %(num)s characters for your password.", num=p["length"]),
+    "password_email": lambda p: _("Your password must not contain your email address."),
+    "password_common": lambda p: _("That password is one of the most common ones and easy to guess. Choose "
+                                   "another."),
+    "password_mismatch": lambda p: _("The two new passwords are not the same. Type the same password twice."),
+    "password_wrong": lambda p: _("Your current password is not right. Nothing was changed."),
+    "reset_link_invalid": lambda p: _("This link has expired or has already been used. Ask for a new one."),
     # E-invoices ----------------------------------------------------------------------------------------
     "no_endpoint": lambda p: _(
         "This document cannot be an e-invoice: %(name)s has no organization number to address it to. Download "

@@ -5,9 +5,11 @@ agree on the day, and tests set the day in one place (`set_today`, the `clock` f
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
 
 _fixed_today: date | None = None
+_offset = 0.0  # seconds the tests moved the moment on (sessions, reset links)
 
 
 def today() -> date:
@@ -16,7 +18,18 @@ def today() -> date:
 
 def utcnow() -> datetime:
     """Now in UTC, naive (as stored)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=_offset)
+
+
+def epoch() -> float:
+    """Now in seconds since the epoch (session lifetimes)."""
+    return time.time() + _offset
+
+
+def travel(seconds: float | None) -> None:
+    """Move the moment (not the day) on by `seconds` (tests; None goes back to the real one)."""
+    global _offset
+    _offset = 0.0 if seconds is None else _offset + seconds
 
 
 def set_today(day: date | None) -> None:

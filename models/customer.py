@@ -77,6 +77,20 @@ class User(UserMixin, BaseModel):
     password_hash = CharField(max_length=255)
     customer = ForeignKeyField(Customer, backref="users", on_delete="RESTRICT")
     locale = CharField(max_length=10, null=True)  # the user's chosen language, if any
+    # Every session and remember cookie carries the generation it was made in; moving it on ends them all
+    # (models/sessions.py).
+    session_generation = IntegerField(default=0)
+
+    # The session this user object was signed in or loaded with (models/sessions.py: SessionKey); Flask-Login
+    # keeps `get_id()` in the session and the remember cookie (its documented "alternative token").
+    session_key: str | None = None
+
+    def get_id(self) -> str:
+        return self.session_key or str(self.id)
+
+    # Two objects of the same user are the same user, whichever session they came with.
+    __eq__ = BaseModel.__eq__
+    __hash__ = BaseModel.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)

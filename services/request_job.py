@@ -19,9 +19,11 @@ from models import clock
 from models.delivery import (BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS, REFUSED,
                              TEMPORARY)
 from models.outbox import OutboxEmail
+from models.password_reset import PASSWORD_RESET
 from models.request import TYPE_INVOICE_COPY, TYPE_STATEMENT, B2BRequest, visible_invoice
 from services.account_mail import PAYMENT_RECEIPT, compose_payment_receipt, compose_statement
 from services.mail import Mailer, MailError, compose_invoice_copy
+from services.password_mail import compose_password_reset
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ COMPOSERS = {
     (B2BRequest, TYPE_INVOICE_COPY): _invoice_copy,
     (B2BRequest, TYPE_STATEMENT): compose_statement,
     (OutboxEmail, PAYMENT_RECEIPT): compose_payment_receipt,
+    (OutboxEmail, PASSWORD_RESET): compose_password_reset,
 }
 QUEUES = (B2BRequest, OutboxEmail)
 

@@ -1,16 +1,21 @@
-"""Error pages: a whole page for browsers, a message in the page's message area for htmx."""
-from flask import Blueprint, render_template
+"""Error pages: a whole page for browsers, a message in the page's message area for htmx, JSON under /api/."""
+from decimal import Decimal
+
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from i18n import formatting
 from models import db
 from .responses import is_htmx, message
 
 bp = Blueprint("errors", __name__)
 
 
-def _error_response(status: int, title: str, text: str):
+def _error_response(status: int, title: str, text: str, code: str | None = None):
+    if request.path.startswith("/api/"):
+        return jsonify(error={"code": code or f"http_{status}", "message": text}), status
     if is_htmx():
         return message(text, status, title=title)
     return render_template("errors/error.html", status=status, title=title, message=text), status
@@ -44,12 +49,30 @@ def method_not_allowed(error):
 def http_error(error):
     code = error.code or 500
     if code == 413:
-        return _error_response(code, _("Too large"), _("That request was too large. Nothing was changed."))
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return _error_response(code, _("Too large"), _(
+            "That was more than Settle accepts at once (%(size)s). Nothing was changed; send less and try again.",
+            size=_size(limit)), "too_large")
+    if code == 429:
+        response = _error_response(code, _("Too many attempts"), _(
+            "There were too many attempts in a short time. For your security, wait a few minutes and try again. "
+            "Nothing was changed."), "too_many_requests")
+        response = make_response(response)
+        retry_after = dict(error.get_headers()).get("Retry-After")
+        if retry_after:
+            response.headers["Retry-After"] = retry_after
+        return response
     if 400 <= code < 500:
         return _error_response(code, _("Please try again"),
                                _("That request could not be understood. Nothing was changed; reload the page and try again."))
     return _error_response(code, _("Something went wrong"),
                            _("We could not finish that. Nothing was changed; please try again in a moment."))
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return _("%(num)s MB", num=formatting.quantity(Decimal(limit) / (1024 * 1024)))
+    return _("%(num)s kB", num=formatting.quantity(Decimal(max(1, round(limit / 1024)))))
 
 
 @bp.app_errorhandler(500)
