@@ -62,8 +62,10 @@ run: install
 worker: install
 	$(BIN)/huey_consumer worker.huey --flush-locks
 
+# Two pytest-xdist workers (TEST_WORKERS=0 runs in one process): each has its own databases and live servers.
+TEST_WORKERS ?= 2
 test: install-dev chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS),)
 
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not browser" -x -q
