@@ -295,9 +295,18 @@ def bulk_insert(model, fields, rows, batch: int = 5000) -> int:
     come from the model) through `executemany`; PostgreSQL takes the same table and columns through
     COPY, its bulk path. Peewee itself builds multi-row VALUES lists one value at a time in Python
     (about 10 µs a value: seven minutes for the 40 million values of a million invoices), and
-    PostgreSQL parses such lists slowly too.
+    PostgreSQL parses such lists slowly too. Fields the plan does not name but the model gives a constant
+    default (new columns added by later migrations) get that default.
     """
     from models import db, is_postgres
+
+    named = {field.name for field in fields}
+    defaults = [(field, field.db_value(field.default)) for field in model._meta.sorted_fields
+                if field.name not in named and field.default is not None and not callable(field.default)]
+    if defaults:
+        fields = [*fields, *(field for field, _ in defaults)]
+        extra = tuple(value for _, value in defaults)
+        rows = (tuple(row) + extra for row in rows)
 
     count = 0
     cursor = db.cursor()
