@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 _fixed_today: date | None = None
+_fixed_now: datetime | None = None
 
 
 def today() -> date:
@@ -16,10 +17,19 @@ def today() -> date:
 
 def utcnow() -> datetime:
     """Now in UTC, naive (as stored)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return _fixed_now or datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def set_today(day: date | None) -> None:
-    """Fix the day (tests; None goes back to the real one)."""
-    global _fixed_today
+    """Fix the day (tests; None goes back to the real day and the real time)."""
+    global _fixed_today, _fixed_now
     _fixed_today = day
+    if day is None:
+        _fixed_now = None
+
+
+def set_now(moment: datetime | None) -> None:
+    """Fix the moment too (tests: links that expire); its day becomes today. None: the real time again."""
+    global _fixed_now
+    _fixed_now = moment
+    set_today(moment.date() if moment else None)

@@ -5,6 +5,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from models import db
+from models.activity import SIGN_IN, SIGN_IN_FAILED, record
 from models.customer import User
 from .responses import from_htmx, redirect_to
 
@@ -39,8 +41,15 @@ def login():
         password = request.form.get("password") or ""
         user = User.get_or_none(User.email == email) if email else None
         if user is not None and password and user.check_password(password[:1000]):
-            login_user(user, remember=bool(request.form.get("remember")))
+            if not user.active:
+                error = _("This account has been deactivated. Ask your company's administrator if you need access.")
+                return render_template("auth/login.html", error=error, email=email, next_url=next_url), 403
+            with db.atomic():
+                record(SIGN_IN, user)
+                login_user(user, remember=bool(request.form.get("remember")))
             return redirect(next_url or url_for("invoices.index"), 303)
+        if user is not None:
+            record(SIGN_IN_FAILED, user)
         error = _("That email and password do not match an account. Check both and try again.")
     status = 422 if error else 200
     return render_template("auth/login.html", error=error, email=email, next_url=next_url), status

@@ -1,0 +1,195 @@
+"""Invitations: an Admin invites someone by email into their company, with the roles they will have.
+
+The email (queued in the same transaction, `OutboxEmail.queue`, kind `invitation`) carries a link to
+`/invitations/<token>`, valid for 7 days and usable once: there the new user sets a password and becomes a user
+of the inviting company. Only the token's digest is stored (`token_digest`, looked up on use); the token itself is
+derived from a random `nonce` with the portal's secret key (`token_for`) when the email is written, so neither the
+table nor the queued email holds a working link. Resending makes a new token (the old link stops working) and
+restarts the 7 days; revoking ends it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegrityError
+
+from . import BaseModel, clock, lock_rows, write_transaction
+from .activity import INVITATION_ACCEPTED, INVITATION_RESENT, INVITATION_REVOKED, INVITATION_SENT, record
+from .customer import Customer, User
+from .outbox import OutboxEmail
+from .passwords import password_problem
+from .roles import ordered, parse_roles, roles_text
+from .tokens import token_digest
+from .users import UserRefused, clean_roles
+
+KIND = "invitation"  # the queued email's kind (services/invitation_mail.py composes it)
+VALID_FOR = timedelta(days=7)
+PENDING, ACCEPTED, REVOKED = "pending", "accepted", "revoked"
+EXPIRED, UNKNOWN = "expired", "unknown"  # what a link can also be, though never stored
+
+
+class Invitation(BaseModel):
+    customer = ForeignKeyField(Customer, backref="invitations", on_delete="CASCADE")
+    invited_by = ForeignKeyField(User, null=True, backref="invitations_sent", on_delete="SET NULL")
+    email = CharField(max_length=254)
+    name = CharField(max_length=200)
+    roles = CharField(max_length=40)
+    locale = CharField(max_length=10, default="en")  # the inviter's page language: the email's
+    nonce = CharField(max_length=64)
+    token_digest = CharField(max_length=64, unique=True)
+    status = CharField(max_length=10, default=PENDING)
+    created_at = DateTimeField(default=clock.utcnow)
+    sent_at = DateTimeField(default=clock.utcnow)
+    expires_at = DateTimeField()
+    finished_at = DateTimeField(null=True)
+    user = ForeignKeyField(User, null=True, backref="invitation", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "invitation"
+        indexes = ((("customer", "status"), False), (("email", "status"), False))
+
+    @property
+    def role_list(self) -> list[str]:
+        return ordered(parse_roles(self.roles))
+
+    def state(self, now=None) -> str:
+        """pending, expired, accepted or revoked."""
+        if self.status == PENDING and (now or clock.utcnow()) >= self.expires_at:
+            return EXPIRED
+        return self.status
+
+
+def token_for(secret: str, nonce: str) -> str:
+    """The link's token: HMAC-SHA256 of the nonce under the portal's secret key (256 bits, URL-safe)."""
+    mac = hmac.new(secret.encode(), b"settle-invitation:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _fresh_token(secret: str) -> tuple[str, str]:
+    nonce = secrets.token_hex(16)
+    return nonce, token_digest(token_for(secret, nonce))
+
+
+def clean_email(text) -> str:
+    email = (text or "").strip().lower() if isinstance(text, str) else ""
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        raise UserRefused("invite_email", "email")
+    return email
+
+
+def clean_name(text) -> str:
+    name = " ".join((text or "").split()) if isinstance(text, str) else ""
+    if not name or len(name) > 200:
+        raise UserRefused("invite_name", "name")
+    return name
+
+
+def pending_for(customer_id: int) -> list[Invitation]:
+    """The company's invitations not yet accepted or revoked (expired ones too: they can be resent)."""
+    return list(Invitation.select().where(Invitation.customer == customer_id, Invitation.status == PENDING)
+                .order_by(Invitation.created_at.desc()))
+
+
+def _queue(invitation: Invitation) -> None:
+    OutboxEmail.queue(KIND, invitation.email, invitation.locale, invitation=invitation.id,
+                      nonce=invitation.nonce)
+
+
+def invite(inviter: User, email, name, role_names, locale: str, secret: str) -> Invitation:
+    """Invite `email` into the inviter's company; raises UserRefused (nothing written) when it cannot be."""
+    email, name, roles = clean_email(email), clean_name(name), clean_roles(role_names)
+    now = clock.utcnow()
+    with write_transaction():
+        lock_rows(Customer.select(Customer.id).where(Customer.id == inviter.customer_id)).execute()
+        if User.select().where(User.email == email).exists():
+            raise UserRefused("email_taken", "email", email=email)
+        if (Invitation.select().where(Invitation.customer == inviter.customer_id, Invitation.email == email,
+                                      Invitation.status == PENDING, Invitation.expires_at > now).exists()):
+            raise UserRefused("already_invited", "email", email=email)
+        nonce, digest = _fresh_token(secret)
+        invitation = Invitation.create(customer=inviter.customer_id, invited_by=inviter.id, email=email, name=name,
+                                       roles=roles_text(roles), locale=locale, nonce=nonce, token_digest=digest,
+                                       created_at=now, sent_at=now, expires_at=now + VALID_FOR)
+        _queue(invitation)
+        record(INVITATION_SENT, inviter, target=email, roles=ordered(roles))
+    return invitation
+
+
+def _own_pending(inviter: User, invitation_id) -> Invitation:
+    try:
+        invitation_id = int(invitation_id)
+    except (TypeError, ValueError):
+        raise Invitation.DoesNotExist(invitation_id) from None
+    invitation = lock_rows(Invitation.select().where(Invitation.id == invitation_id,
+                                                     Invitation.customer == inviter.customer_id)).get()
+    if invitation.status != PENDING:
+        raise UserRefused("invitation_finished", email=invitation.email)
+    return invitation
+
+
+def resend(inviter: User, invitation_id, locale: str, secret: str) -> Invitation:
+    """A new link (the old one stops working), valid 7 days from now, emailed again."""
+    now = clock.utcnow()
+    with write_transaction():
+        invitation = _own_pending(inviter, invitation_id)
+        invitation.nonce, invitation.token_digest = _fresh_token(secret)
+        invitation.sent_at, invitation.expires_at, invitation.locale = now, now + VALID_FOR, locale
+        invitation.save()
+        _queue(invitation)
+        record(INVITATION_RESENT, inviter, target=invitation.email)
+    return invitation
+
+
+def revoke(inviter: User, invitation_id) -> Invitation:
+    with write_transaction():
+        invitation = _own_pending(inviter, invitation_id)
+        invitation.status, invitation.finished_at = REVOKED, clock.utcnow()
+        invitation.save(only=[Invitation.status, Invitation.finished_at])
+        record(INVITATION_REVOKED, inviter, target=invitation.email)
+    return invitation
+
+
+def find(token) -> Invitation | None:
+    """The invitation a link's token opens (in any state), or None."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    return Invitation.get_or_none(Invitation.token_digest == token_digest(token))
+
+
+def accept(token, password, repeat) -> User:
+    """Set a password on the invitation's link: the user is created in the inviting company with its roles.
+
+    Raises UserRefused (nothing written): the link is no longer usable (`invitation_<state>`), the passwords
+    differ or break the password rule, or the email became a user meanwhile.
+    """
+    with write_transaction():
+        found = find(token)
+        if found is None:
+            raise UserRefused("invitation_unknown")
+        invitation = lock_rows(Invitation.select().where(Invitation.id == found.id)).get()
+        state = invitation.state()
+        if state != PENDING:
+            raise UserRefused(f"invitation_{state}")
+        if not isinstance(password, str) or password != repeat:
+            raise UserRefused("passwords_differ", "password")
+        problem = password_problem(password, invitation.email)
+        if problem is not None:
+            raise UserRefused(problem.code, problem.field, **problem.params)
+        if User.select().where(User.email == invitation.email).exists():
+            raise UserRefused("email_taken", "email", email=invitation.email)
+        user = User(email=invitation.email, name=invitation.name, customer=invitation.customer_id,
+                    roles=invitation.roles, active=True)
+        user.set_password(password)
+        try:
+            user.save()
+        except IntegrityError:
+            raise UserRefused("email_taken", "email", email=invitation.email) from None
+        invitation.status, invitation.finished_at, invitation.user = ACCEPTED, clock.utcnow(), user.id
+        invitation.save(only=[Invitation.status, Invitation.finished_at, Invitation.user])
+        record(INVITATION_ACCEPTED, user, target=user.email, roles=invitation.role_list)
+    return user
