@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost",
         MAIL_OUTBOX=os.environ.get("MAIL_OUTBOX") or str(instance / "outbox"),
         REDIS_URL=os.environ.get("REDIS_URL"),
+        PORTAL_URL=os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000",  # links in emails
         PAYMENT_GATEWAY=os.environ.get("PAYMENT_GATEWAY") or ("test" if development else ""),
         # Scripts only from our own files (no inline script, no eval); a real payment provider's page
         # is reached by redirect, so add its origin to form-action when one is configured.
