@@ -24,7 +24,7 @@ from .outbox import OutboxEmail
 from .passwords import password_problem
 from .roles import ordered, parse_roles, roles_text
 from .tokens import token_digest
-from .users import UserRefused, clean_roles
+from .users import UserRefused, clean_roles, valid_id
 
 KIND = "invitation"  # the queued email's kind (services/invitation_mail.py composes it)
 VALID_FOR = timedelta(days=7)
@@ -121,10 +121,9 @@ def invite(inviter: User, email, name, role_names, locale: str, secret: str) -> 
 
 
 def _own_pending(inviter: User, invitation_id) -> Invitation:
-    try:
-        invitation_id = int(invitation_id)
-    except (TypeError, ValueError):
-        raise Invitation.DoesNotExist(invitation_id) from None
+    invitation_id = valid_id(invitation_id)
+    if invitation_id is None:
+        raise Invitation.DoesNotExist(invitation_id)
     invitation = lock_rows(Invitation.select().where(Invitation.id == invitation_id,
                                                      Invitation.customer == inviter.customer_id)).get()
     if invitation.status != PENDING:

@@ -17,6 +17,15 @@ class UserRefused(Refusal):
     """A change to a company's users the rules refuse; nothing was changed (the sentence: i18n/refusals.py)."""
 
 
+def valid_id(value) -> int | None:
+    """A row id from a URL or form, or None (not a number, or beyond what an id column holds)."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if 0 < value < 2**31 else None
+
+
 def company_users(customer_id: int) -> list[User]:
     """Every user of the company, active first, by name."""
     return list(User.select().where(User.customer == customer_id)
@@ -25,10 +34,9 @@ def company_users(customer_id: int) -> list[User]:
 
 def company_user(admin: User, user_id) -> User:
     """A user of `admin`'s company; User.DoesNotExist for anyone else's (views answer 404)."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        raise User.DoesNotExist(user_id) from None
+    user_id = valid_id(user_id)
+    if user_id is None:
+        raise User.DoesNotExist(user_id)
     return User.get((User.id == user_id) & (User.customer == admin.customer_id))
 
 

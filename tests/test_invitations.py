@@ -60,6 +60,7 @@ def stored_text(app) -> str:
     return "\n".join(rows)
 
 
+@pytest.mark.both_databases
 def test_invite_accept_once_and_sign_in_with_the_roles(mail, client, auth, app):
     from models import db
     from models.customer import User

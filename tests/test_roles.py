@@ -117,6 +117,8 @@ def test_checkout_and_place_order_refused_without_the_role(world, client, auth):
     auth.login("ola")
     assert client.post("/cart/invoices", data={"invoice": "D-001"}).status_code == 303
     set_roles("ola", {"viewer"})
+    assert "Check out" not in client.get("/cart").get_data(as_text=True)
+    assert client.get("/checkout").status_code == 403
     response = client.post("/checkout", data={"payment_method": "card"})
     assert response.status_code == 403
     with db.connection_context():
@@ -134,6 +136,7 @@ def test_htmx_refusal_is_a_message_in_the_page(world, client, auth):
     assert "does not allow this" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_the_last_admin_cannot_be_demoted_or_deactivated(world, client, auth):
     """RET-1 has Kari as its only Admin once Ola is a Payer: Kari cannot take Admin from herself nor deactivate
     herself; with Ola made Admin she can hand it over; Ola then cannot remove the last Admin either."""
@@ -181,8 +184,14 @@ def test_deactivating_another_admin_is_allowed_but_never_the_last_one(db_conn, w
         set_active(ola, ola.id, False)
 
 
+@pytest.mark.both_databases
 def test_another_companys_users_and_invitations_answer_404(world, client, auth):
     auth.login("kari")
+    for url in ("/account/users/99999999999999999999/roles", "/account/users/0/roles"):
+        assert client.get(url).status_code == 404
+    for url in ("/account/users/99999999999999999999/deactivate", "/account/invitations/99999999999999999999/resend",
+                "/account/invitations/99999999999999999999/revoke"):
+        assert client.post(url).status_code == 404
     sara, anna = user("sara"), user("anna")
     for url in (f"/account/users/{sara.id}/roles", f"/account/users/{anna.id}/roles"):
         assert client.get(url).status_code == 404
