@@ -151,3 +151,18 @@ def test_paging_filters_and_bad_input(world, client, auth, app):
         User.update(roles="payer").where(User.email == USERS["ola"][0]).execute()
     client.post("/login", data={"email": USERS["ola"][0], "password": PASSWORD})
     assert client.get("/account/activity").status_code == 403
+
+
+def test_a_card_order_is_recorded_when_the_card_is_approved(db_conn, world):
+    """On both databases: waiting for the card, nothing; approved, the order; a replayed approval, nothing more."""
+    from models.activity import Activity
+    from models.order import CARD, confirm_card_payment, place_order
+    from tests.test_orders import cart_of, user
+
+    order = place_order(user("anna"), cart_of("anna", ("P-100", "2")), CARD)
+    assert Activity.select().count() == 0
+    confirm_card_payment(order.id, "gw-1", order.total)
+    confirm_card_payment(order.id, "gw-1", order.total)
+    [row] = Activity.select()
+    assert (row.email, row.kind, row.data["order"], row.data["method"]) == (USERS["anna"][0], "order", order.number,
+                                                                           "card")
