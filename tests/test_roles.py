@@ -240,3 +240,50 @@ def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(world, client, auth
     assert "Deactivated" in html and "Reactivate" in html
     assert kari_client.post(f"/account/users/{user('ola').id}/reactivate").status_code == 303
     assert client.post("/login", data={"email": USERS["ola"][0], "password": PASSWORD}).status_code == 303
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(db_conn, world):
+    """On both databases, real threads released together: Kari takes Admin from Ola while Ola takes it from Kari.
+    The company's row lock makes the second see the first: exactly one is demoted, every round."""
+    import threading
+
+    from models import db
+    from models.refusal import Refusal
+    from models.signed_in import signed_in_user
+    from models.users import change_roles
+
+    kari_id, ola_id = user("kari").id, user("ola").id
+    for _round in range(8):
+        set_roles("kari", {"admin", "payer"})
+        set_roles("ola", {"admin", "payer"})
+        barrier, outcomes = threading.Barrier(2), []
+
+        def demote(actor_id, target_id):
+            with db.connection_context():
+                actor = signed_in_user(actor_id)
+                barrier.wait()
+                try:
+                    change_roles(actor, target_id, ["payer"])
+                    outcomes.append("demoted")
+                except Refusal as refusal:
+                    outcomes.append(refusal.code)
+
+        threads = [threading.Thread(target=demote, args=pair) for pair in ((kari_id, ola_id), (ola_id, kari_id))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes) == ["demoted", "last_admin"]
+        assert sorted([user("kari").roles, user("ola").roles]) == ["admin,payer", "payer"]
+
+
+def test_a_deactivated_users_remember_cookie_signs_nobody_in(world, client):
+    remembered = client
+    response = remembered.post("/login", data={"email": USERS["ola"][0], "password": PASSWORD, "remember": "1"})
+    assert response.status_code == 303 and remembered.get_cookie("remember_token") is not None
+    remembered.delete_cookie("session")
+    assert remembered.get("/account").status_code == 200, "the remember cookie alone signs Ola in"
+    set_roles("ola", {"payer", "buyer"}, active=False)
+    remembered.delete_cookie("session")
+    response = remembered.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
