@@ -86,11 +86,13 @@ class B2BRequest(Deliverable):
     # Reading ----------------------------------------------------------------------------------
     @classmethod
     def for_user(cls, user: User, limit: int = 100):
-        """The user's requests, newest first, with the invoice number joined in (one query)."""
+        """The user's requests, newest first, with the invoice number joined in (one query). Copies of invoices the
+        user may no longer see (moved to another company) are left out."""
+        visible = list(Invoice.visible_account_ids(user))
         return list(
             cls.select(cls, Invoice.number, Invoice.currency)
             .join(Invoice, JOIN.LEFT_OUTER, on=(cls.invoice == Invoice.id), attr="invoice")
-            .where(cls.user == user)
+            .where(cls.user == user, cls.invoice.is_null() | Invoice.invoice_account.in_(visible))
             .order_by(cls.requested_at.desc(), cls.id.desc())
             .limit(limit)
         )

@@ -90,6 +90,14 @@ def test_a_user_moved_to_another_company_loses_the_old_companys_cart_lines(world
     assert response.status_code == 200
 
 
+def test_a_moved_users_requests_of_old_invoices_leave_my_account(world, client, auth):
+    auth.login("kari")
+    client.post("/invoices/D-004/request")
+    assert ">D-004<" in client.get("/account").get_data(as_text=True)
+    run_import({"users": [{"email": USERS["kari"][0], "name": "Kari", "password": PASSWORD, "customer": "IND-1"}]})
+    assert ">D-004<" not in client.get("/account").get_data(as_text=True)
+
+
 def test_a_colleague_who_stays_keeps_the_cart(world, client, auth):
     from models import db
     from models.cart import CartLine
