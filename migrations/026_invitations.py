@@ -1,7 +1,7 @@
 """Invitations (models/invitation.py): an Admin invites someone by email into their company with chosen roles.
 
-Only a digest of the link's token is kept (`token_digest`); the token itself is derived from `nonce` with the
-portal's secret key when the email is written, so the table alone opens nothing.
+Only a digest of the link's token is kept (`token_digest`), set when the job writes the email (the token itself is
+never stored, not even in the outbox); `sends` counts the emails, so one superseded by a resend is not sent.
 """
 import peewee as pw
 
@@ -19,8 +19,8 @@ def migrate(migrator, database, *, fake=False):
         name = pw.CharField(max_length=200)
         roles = pw.CharField(max_length=40)
         locale = pw.CharField(max_length=10, default="en")
-        nonce = pw.CharField(max_length=64)
-        token_digest = pw.CharField(max_length=64, unique=True)
+        token_digest = pw.CharField(max_length=64, null=True, unique=True)
+        sends = pw.IntegerField(default=1)
         status = pw.CharField(max_length=10, default="pending")
         created_at = pw.DateTimeField()
         sent_at = pw.DateTimeField()

@@ -2,20 +2,16 @@
 
 The email (queued in the same transaction, `OutboxEmail.queue`, kind `invitation`) carries a link to
 `/invitations/<token>`, valid for 7 days and usable once: there the new user sets a password and becomes a user
-of the inviting company. Only the token's digest is stored (`token_digest`, looked up on use); the token itself is
-derived from a random `nonce` with the portal's secret key (`token_for`) when the email is written, so neither the
-table nor the queued email holds a working link. Resending makes a new token (the old link stops working) and
-restarts the 7 days; revoking ends it.
+of the inviting company. The token (models/tokens.py: 256 random bits) is made when the job writes the email
+(`issue_token`) and only its digest is stored, so neither the table nor the queued email holds a working link (the
+same way as password resets). Resending ends the old link at once, restarts the 7 days and queues a new email (an
+older one not yet sent is then not sent at all); revoking ends it.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegrityError
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError
 
 from . import BaseModel, clock, lock_rows, write_transaction
 from .activity import INVITATION_ACCEPTED, INVITATION_RESENT, INVITATION_REVOKED, INVITATION_SENT, record
@@ -23,7 +19,7 @@ from .customer import Customer, User
 from .outbox import OutboxEmail
 from .passwords import password_problem
 from .roles import ordered, parse_roles, roles_text
-from .tokens import token_digest
+from .tokens import new_token, token_digest
 from .users import UserRefused, clean_roles, valid_id
 
 KIND = "invitation"  # the queued email's kind (services/invitation_mail.py composes it)
@@ -39,8 +35,8 @@ class Invitation(BaseModel):
     name = CharField(max_length=200)
     roles = CharField(max_length=40)
     locale = CharField(max_length=10, default="en")  # the inviter's page language: the email's
-    nonce = CharField(max_length=64)
-    token_digest = CharField(max_length=64, unique=True)
+    token_digest = CharField(max_length=64, null=True, unique=True)  # of the link in the last email sent
+    sends = IntegerField(default=1)  # emails queued (1 + resends): only the last one is sent
     status = CharField(max_length=10, default=PENDING)
     created_at = DateTimeField(default=clock.utcnow)
     sent_at = DateTimeField(default=clock.utcnow)
@@ -62,16 +58,17 @@ class Invitation(BaseModel):
             return EXPIRED
         return self.status
 
-
-def token_for(secret: str, nonce: str) -> str:
-    """The link's token: HMAC-SHA256 of the nonce under the portal's secret key (256 bits, URL-safe)."""
-    mac = hmac.new(secret.encode(), b"settle-invitation:" + nonce.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
-def _fresh_token(secret: str) -> tuple[str, str]:
-    nonce = secrets.token_hex(16)
-    return nonce, token_digest(token_for(secret, nonce))
+    def issue_token(self, round_: int) -> str | None:
+        """A new token for the link in email number `round_` (the job, when it writes it); None when the
+        invitation is no longer pending or was resent since. A retried email gets a new token: only the last one
+        sent opens the link."""
+        if self.state() != PENDING or round_ != self.sends:
+            return None
+        clear, digest = new_token()
+        changed = (Invitation.update(token_digest=digest)
+                   .where(Invitation.id == self.id, Invitation.status == PENDING, Invitation.sends == round_,
+                          Invitation.expires_at > clock.utcnow()).execute())
+        return clear if changed else None
 
 
 def clean_email(text) -> str:
@@ -96,11 +93,10 @@ def pending_for(customer_id: int) -> list[Invitation]:
 
 
 def _queue(invitation: Invitation) -> None:
-    OutboxEmail.queue(KIND, invitation.email, invitation.locale, invitation=invitation.id,
-                      nonce=invitation.nonce)
+    OutboxEmail.queue(KIND, invitation.email, invitation.locale, invitation=invitation.id, round=invitation.sends)
 
 
-def invite(inviter: User, email, name, role_names, locale: str, secret: str) -> Invitation:
+def invite(inviter: User, email, name, role_names, locale: str) -> Invitation:
     """Invite `email` into the inviter's company; raises UserRefused (nothing written) when it cannot be."""
     email, name, roles = clean_email(email), clean_name(name), clean_roles(role_names)
     now = clock.utcnow()
@@ -111,9 +107,8 @@ def invite(inviter: User, email, name, role_names, locale: str, secret: str) -> 
         if (Invitation.select().where(Invitation.customer == inviter.customer_id, Invitation.email == email,
                                       Invitation.status == PENDING, Invitation.expires_at > now).exists()):
             raise UserRefused("already_invited", "email", email=email)
-        nonce, digest = _fresh_token(secret)
         invitation = Invitation.create(customer=inviter.customer_id, invited_by=inviter.id, email=email, name=name,
-                                       roles=roles_text(roles), locale=locale, nonce=nonce, token_digest=digest,
+                                       roles=roles_text(roles), locale=locale, token_digest=None, sends=1,
                                        created_at=now, sent_at=now, expires_at=now + VALID_FOR)
         _queue(invitation)
         record(INVITATION_SENT, inviter, target=email, roles=ordered(roles))
@@ -131,12 +126,12 @@ def _own_pending(inviter: User, invitation_id) -> Invitation:
     return invitation
 
 
-def resend(inviter: User, invitation_id, locale: str, secret: str) -> Invitation:
+def resend(inviter: User, invitation_id, locale: str) -> Invitation:
     """A new link (the old one stops working), valid 7 days from now, emailed again."""
     now = clock.utcnow()
     with write_transaction():
         invitation = _own_pending(inviter, invitation_id)
-        invitation.nonce, invitation.token_digest = _fresh_token(secret)
+        invitation.token_digest, invitation.sends = None, invitation.sends + 1  # the old link ends now
         invitation.sent_at, invitation.expires_at, invitation.locale = now, now + VALID_FOR, locale
         invitation.save()
         _queue(invitation)

@@ -1,7 +1,7 @@
 """The invitation email (a queued email of kind `invitation`, models/invitation.py), composed when the job sends
-it: in the language of the page the Admin invited from, with an absolute link built from PORTAL_URL. The token is
-derived again here from the invitation's nonce and the secret key; an invitation no longer pending, or resent
-since this email was queued (another nonce), is not sent."""
+it: in the language of the page the Admin invited from, with an absolute link built from PORTAL_URL. The link's
+token is made only now (`Invitation.issue_token`) and only its digest is stored; an invitation no longer pending,
+or resent since this email was queued, is not sent."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from models.customer import Customer, User
-from models.invitation import PENDING, Invitation, token_for
+from models.invitation import Invitation
 
 
 def invitation_link(token: str) -> str:
@@ -24,7 +24,8 @@ def invitation_link(token: str) -> str:
 def compose_invitation(item):
     data = item.data
     invitation = Invitation.get_or_none(Invitation.id == data.get("invitation"))
-    if invitation is None or invitation.state() != PENDING or invitation.nonce != data.get("nonce"):
+    token = invitation.issue_token(data.get("round")) if invitation is not None else None
+    if token is None:
         return None
     config = current_app.config
     known = config.get("LANGUAGES", ("en",))
@@ -37,7 +38,7 @@ def compose_invitation(item):
         from i18n.labels import role_name
 
         context = dict(invitation=invitation, company=company, inviter=inviter, seller=seller,
-                       link=invitation_link(token_for(config["SECRET_KEY"], invitation.nonce)),
+                       link=invitation_link(token),
                        roles=", ".join(role_name(role) for role in invitation.role_list))
         subject = _("%(company)s invites you to Settle", company=company.name)
         text = render_template("users/invitation_email.txt", subject=subject, **context)

@@ -95,7 +95,7 @@ def test_an_act_rolled_back_leaves_no_row(db_conn, world, monkeypatch):
 
     monkeypatch.setattr(invitations.OutboxEmail, "queue", broken_queue)
     with pytest.raises(RuntimeError):
-        invitations.invite(kari, "new@ret1.example", "New", ["viewer"], "en", "secret")
+        invitations.invite(kari, "new@ret1.example", "New", ["viewer"], "en")
     assert Activity.select().count() == 0 and Invitation.select().count() == 0
 
 

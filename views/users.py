@@ -6,7 +6,7 @@ the signed-in user may not do, and another company's user or invitation answers 
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -22,10 +22,6 @@ from models.users import change_roles, company_user, company_users, set_active
 from .permissions import requires
 
 bp = Blueprint("users", __name__)
-
-
-def _secret() -> str:
-    return current_app.config["SECRET_KEY"]
 
 
 @bp.route("/account/users")
@@ -57,7 +53,7 @@ def invite():
               "roles": request.form.getlist("roles")[:10]}
     try:
         invitation = invitations.invite(current_user, values["email"], values["name"], values["roles"],
-                                        locale_name(), _secret())
+                                        locale_name())
     except Refusal as error:
         return _invite_page(values, error, 422)
     flash(_("Invitation sent to %(email)s. The link in it works once, for 7 days.", email=invitation.email),
@@ -136,7 +132,7 @@ def _invitation_action(invitation_id, act):
 @requires(MANAGE_USERS)
 def resend(invitation_id):
     invitation = _invitation_action(
-        invitation_id, lambda i: invitations.resend(current_user, i, locale_name(), _secret()))
+        invitation_id, lambda i: invitations.resend(current_user, i, locale_name()))
     if invitation is not None:
         flash(_("The invitation to %(email)s was sent again with a new link, valid for 7 days. The old link no "
                 "longer works.", email=invitation.email), "success")
