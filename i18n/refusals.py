@@ -148,11 +148,14 @@ TEXTS = {
                                        "password."),
     "invitation_revoked": lambda p: _("This invitation was withdrawn. Ask your company's administrator if you "
                                       "still need access."),
-    "passwords_differ": lambda p: _("The two passwords are not the same. Type the new password twice."),
-    "password_short": lambda p: _("Use at least %(num)s characters for the password.", num=p.get("minimum", 10)),
-    "password_long": lambda p: _("Use at most %(num)s characters for the password.", num=p.get("maximum", 1000)),
-    "password_is_email": lambda p: _("The password must not be your email address."),
-    "password_common": lambda p: _("That password is too common and easily guessed. Choose another."),
+    # Passwords (models/passwords.py) ---------------------------------------------------------------------
+    "password_missing": lambda p: _("Enter a new password."),
+    "password_short": lambda p: _("Use at least %(num)s characters for your password.", num=p["length"]),
+    "password_long": lambda p: _("Use at most %(num)s characters for your password.", num=p["length"]),
+    "password_email": lambda p: _("Your password must not contain your email address."),
+    "password_common": lambda p: _("That password is one of the most common ones and easy to guess. Choose "
+                                   "another."),
+    "password_mismatch": lambda p: _("The two new passwords are not the same. Type the same password twice."),
     # E-invoices ----------------------------------------------------------------------------------------
     "no_endpoint": lambda p: _(
         "This document cannot be an e-invoice: %(name)s has no organization number to address it to. Download "

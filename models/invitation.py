@@ -17,7 +17,7 @@ from . import BaseModel, clock, lock_rows, write_transaction
 from .activity import INVITATION_ACCEPTED, INVITATION_RESENT, INVITATION_REVOKED, INVITATION_SENT, record
 from .customer import Customer, User
 from .outbox import OutboxEmail
-from .passwords import password_problem
+from .passwords import check_new_password
 from .roles import ordered, parse_roles, roles_text
 from .tokens import new_token, token_digest
 from .users import UserRefused, clean_roles, valid_id
@@ -158,8 +158,8 @@ def find(token) -> Invitation | None:
 def accept(token, password, repeat) -> User:
     """Set a password on the invitation's link: the user is created in the inviting company with its roles.
 
-    Raises UserRefused (nothing written): the link is no longer usable (`invitation_<state>`), the passwords
-    differ or break the password rule, or the email became a user meanwhile.
+    Raises a Refusal (nothing written): the link is no longer usable (`invitation_<state>`), the password breaks
+    the rule or its repetition differs (models/passwords.py), or the email became a user meanwhile.
     """
     with write_transaction():
         found = find(token)
@@ -169,11 +169,7 @@ def accept(token, password, repeat) -> User:
         state = invitation.state()
         if state != PENDING:
             raise UserRefused(f"invitation_{state}")
-        if not isinstance(password, str) or password != repeat:
-            raise UserRefused("passwords_differ", "password")
-        problem = password_problem(password, invitation.email)
-        if problem is not None:
-            raise UserRefused(problem.code, problem.field, **problem.params)
+        check_new_password(password, repeat, invitation.email)  # raises the Refusal, nothing written
         if User.select().where(User.email == invitation.email).exists():
             raise UserRefused("email_taken", "email", email=invitation.email)
         user = User(email=invitation.email, name=invitation.name, customer=invitation.customer_id,
