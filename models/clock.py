@@ -5,10 +5,10 @@ agree on the day, and tests set the day in one place (`set_today`, the `clock` f
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 _fixed_today: date | None = None
-_fixed_now: datetime | None = None
+_offset = 0.0  # seconds the tests moved the moment on (invitation links)
 
 
 def today() -> date:
@@ -17,19 +17,16 @@ def today() -> date:
 
 def utcnow() -> datetime:
     """Now in UTC, naive (as stored)."""
-    return _fixed_now or datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=_offset)
+
+
+def travel(seconds: float | None) -> None:
+    """Move the moment (not the day) on by `seconds` (tests; None goes back to the real one)."""
+    global _offset
+    _offset = 0.0 if seconds is None else _offset + seconds
 
 
 def set_today(day: date | None) -> None:
-    """Fix the day (tests; None goes back to the real day and the real time)."""
-    global _fixed_today, _fixed_now
+    """Fix the day (tests; None goes back to the real one)."""
+    global _fixed_today
     _fixed_today = day
-    if day is None:
-        _fixed_now = None
-
-
-def set_now(moment: datetime | None) -> None:
-    """Fix the moment too (tests: links that expire); its day becomes today. None: the real time again."""
-    global _fixed_now
-    _fixed_now = moment
-    set_today(moment.date() if moment else None)

@@ -203,13 +203,6 @@ class Clock:
         self.today = day
         clock.set_today(day)
 
-    def set_now(self, moment) -> None:
-        """Fix the moment (naive UTC) as well as its day: what expires after some time."""
-        from models import clock
-
-        self.today = moment.date()
-        clock.set_now(moment)
-
 
 @pytest.fixture
 def clock():
