@@ -19,7 +19,7 @@ from .customer import Customer, User
 from .outbox import OutboxEmail
 from .passwords import check_new_password
 from .roles import ordered, parse_roles, roles_text
-from .tokens import new_token, token_digest
+from .tokens import looks_like_token, new_token, token_digest
 from .users import UserRefused, clean_roles, valid_id
 
 KIND = "invitation"  # the queued email's kind (services/invitation_mail.py composes it)
@@ -150,7 +150,7 @@ def revoke(inviter: User, invitation_id) -> Invitation:
 
 def find(token) -> Invitation | None:
     """The invitation a link's token opens (in any state), or None."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not isinstance(token, str) or not looks_like_token(token):
         return None
     return Invitation.get_or_none(Invitation.token_digest == token_digest(token))
 
