@@ -17,7 +17,7 @@ from tests.e2e.conftest import assert_accessible, fresh_pages, screenshot, sign_
 
 KARI = "kari@fjordbutikken.example"
 NEW = "lise@fjordbutikken.example"
-NEW_PASSWORD = "Lise-river-stone-7"
+NEW_PASSWORD = "Blue-river-stone-7"
 WIDTHS = (1280, 390)
 
 
@@ -59,7 +59,15 @@ def test_invite_accept_and_the_new_viewer_cannot_pay(open_page, server):
     expect(admin.get_by_role("row", name=re.compile("per@fjordbutikken.example"))).to_contain_text("Viewer")
     accessible_at_every_width(admin, "users page")
 
+    per_row = admin.get_by_role("row", name=re.compile("per@fjordbutikken.example"))
+    per_row.get_by_role("button", name="Edit roles").click()
+    expect(admin.get_by_role("heading", name="Roles of Per Viewer")).to_be_visible()
+    expect(admin.get_by_role("checkbox", name="Viewer")).to_be_checked()
+    assert_accessible(admin, "edit roles page")
+    admin.go_back()
+
     admin.get_by_role("button", name="Invite user").click()
+    assert_accessible(admin, "invite page")
     admin.get_by_role("textbox", name="Email").fill(NEW)
     admin.get_by_role("textbox", name="Name").fill("Lise Lund")
     for role, checked in (("Admin", False), ("Payer", False), ("Buyer", False), ("Viewer", True)):
