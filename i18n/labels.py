@@ -40,6 +40,20 @@ REQUEST_TYPE = {
     "invoice_copy": lazy_gettext("Invoice copy by email"),
     "statement": lazy_gettext("Statement of account by email"),
 }
+# Company roles (models/roles.py) and what the activity log can be narrowed to (models/activity.py: GROUPS).
+ROLE = {
+    "admin": lazy_gettext("Admin"),
+    "payer": lazy_gettext("Payer"),
+    "buyer": lazy_gettext("Buyer"),
+    "viewer": lazy_gettext("Viewer"),
+}
+ACTIVITY_GROUP = {
+    "sign_in": lazy_gettext("Sign-ins"),
+    "payment": lazy_gettext("Payments"),
+    "order": lazy_gettext("Orders"),
+    "request": lazy_gettext("Requests"),
+    "users": lazy_gettext("Users and roles"),
+}
 # Aging buckets (SPEC "Knowing what you owe"), by days past due.
 AGING_BUCKET = {
     "current": lazy_gettext("Not yet due"),
@@ -48,6 +62,19 @@ AGING_BUCKET = {
     "61-90": lazy_gettext("61–90 days"),
     "90+": lazy_gettext("Over 90 days"),
 }
+
+
+def role_name(role: str) -> str:
+    return str(ROLE.get(role, role))
+
+
+def role_names(roles) -> str:
+    """The roles, in the order pages list them, as one phrase ("Admin, Payer")."""
+    return ", ".join(role_name(role) for role in ROLE if role in roles)
+
+
+def activity_group(group: str) -> str:
+    return str(ACTIVITY_GROUP.get(group, group))
 
 
 def invoice_status(status: str) -> str:
@@ -114,4 +141,7 @@ TEMPLATE_GLOBALS = {
     "request_type_label": request_type,
     "aging_bucket_label": aging_bucket,
     "payment_terms": payment_terms,
+    "role_name": role_name,
+    "role_names": role_names,
+    "activity_group_label": activity_group,
 }

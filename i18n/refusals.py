@@ -126,7 +126,29 @@ TEXTS = {
     "credit_note_used": lambda p: _(
         "Credit note %(number)s has just been used by someone else. Nothing was charged; check the cart and pay "
         "again.", number=p["number"]),
-    # Passwords (models/passwords.py) and reset links ------------------------------------------------
+    # A company's users, invitations and passwords ----------------------------------------------------
+    "roles_none": lambda p: _("Choose at least one role: Admin, Payer, Buyer or Viewer."),
+    "last_admin": lambda p: _(
+        "%(email)s is the company's last active Admin, and a company always keeps one. Make another user Admin "
+        "first.", email=p.get("email", "")),
+    "deactivate_self": lambda p: _("You cannot deactivate yourself. Ask another Admin of your company."),
+    "invite_email": lambda p: _("Enter the email address to invite, like name@company.example."),
+    "invite_name": lambda p: _("Enter the name of the person to invite (at most 200 characters)."),
+    "email_taken": lambda p: _("%(email)s already has a Settle account, so it cannot be invited. If it should "
+                               "belong to your company, ask the seller.", email=p.get("email", "")),
+    "already_invited": lambda p: _("%(email)s is already invited and the link is still valid. Send it again from "
+                                   "the list of invitations if it was lost.", email=p.get("email", "")),
+    "invitation_finished": lambda p: _("The invitation to %(email)s was already accepted or revoked.",
+                                       email=p.get("email", "")),
+    "invitation_unknown": lambda p: _("This invitation link is not valid. Check that the whole link was copied, or "
+                                      "ask for a new invitation."),
+    "invitation_expired": lambda p: _("This invitation has expired: links are valid for 7 days. Ask your "
+                                      "company's administrator to send it again."),
+    "invitation_accepted": lambda p: _("This invitation has already been used. Sign in with your email and "
+                                       "password."),
+    "invitation_revoked": lambda p: _("This invitation was withdrawn. Ask your company's administrator if you "
+                                      "still need access."),
+    # Passwords (models/passwords.py) ---------------------------------------------------------------------
     "password_missing": lambda p: _("Enter a new password."),
     "password_short": lambda p: _("Use at least %(num)s characters for your password.", num=p["length"]),
     "password_long": lambda p: _("Use at most %(num)s characters for your password.", num=p["length"]),

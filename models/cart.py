@@ -516,3 +516,32 @@ class CartCredit(BaseModel):
     class Meta:
         table_name = "cart_credit"
         indexes = ((("cart", "credit_note"), True),)
+
+
+def drop_unseen_lines() -> int:
+    """Take out of every cart the invoices (and credit notes) its user may no longer see — after an import moved a
+    user to another company or changed whose invoices a company sees. Each cart changed gets a new version, so a
+    checkout started from it is refused too. Returns the lines dropped; run inside the import's transaction."""
+    owners = (Cart.select(Cart.id, Customer.id, Customer.invoice_account)
+              .join(User, on=(Cart.user == User.id)).join(Customer, on=(User.customer == Customer.id)))
+    visible = {cart_id: {customer_id, org_id} - {None} for cart_id, customer_id, org_id in owners.tuples()}
+    stale_lines = [line_id for line_id, cart_id, account in
+                   CartLine.select(CartLine.id, CartLine.cart, Invoice.invoice_account)
+                   .join(Invoice, on=(CartLine.invoice == Invoice.id)).tuples()
+                   if account not in visible.get(cart_id, ())]
+    stale_credits = [credit_id for credit_id, cart_id, account in
+                     CartCredit.select(CartCredit.id, CartCredit.cart, CreditNote.invoice_account)
+                     .join(CreditNote, on=(CartCredit.credit_note == CreditNote.id)).tuples()
+                     if account not in visible.get(cart_id, ())]
+    if not stale_lines and not stale_credits:
+        return 0
+    with write_transaction():
+        carts = set(CartLine.select(CartLine.cart).where(CartLine.id.in_(stale_lines)).tuples()) | set(
+            CartCredit.select(CartCredit.cart).where(CartCredit.id.in_(stale_credits)).tuples())
+        if stale_lines:
+            CartLine.delete().where(CartLine.id.in_(stale_lines)).execute()
+        if stale_credits:
+            CartCredit.delete().where(CartCredit.id.in_(stale_credits)).execute()
+        Cart.update(version=Cart.version + 1, updated_at=clock.utcnow()).where(
+            Cart.id.in_([cart_id for (cart_id,) in carts])).execute()
+    return len(stale_lines)

@@ -24,6 +24,7 @@ from decimal import Decimal
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from . import BaseModel, clock, lock_rows, write_transaction
+from .activity import PAYMENT, record
 from .cart import INVOICES, PRODUCTS, Cart, CartCredit, CartLine
 from .credit_note import CreditNote
 from .customer import User
@@ -191,6 +192,9 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
         invoices = {invoice.id: invoice for invoice in lock_rows(
             Invoice.select().where(Invoice.id.in_([line.invoice_id for line in lines])).order_by(Invoice.id))}
+        for invoice in invoices.values():
+            if not invoice.is_visible_to(user):  # e.g. the payer was moved to another company meanwhile
+                return _refuse(checkout, CheckoutError("invoice_gone", number=invoice.number))
         # A checkout uses credit notes exactly when it charges less than its lines pay.
         credits, credit_notes = [], {}
         if checkout.total != sum((line.amount for line in lines), ZERO):
@@ -248,6 +252,10 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         # The payer's confirmation, with the receipt: sent by the job, once, exactly when this commits.
         OutboxEmail.queue(PAYMENT_RECEIPT, user.email, locale or user.locale or "en", user,
                           reference=result.gateway_reference)
+        record(PAYMENT, user, reference=result.gateway_reference, currency=checkout.currency,
+               amount=checkout.total, credit=sum((use.amount for use in credits), ZERO),
+               discount=sum((line.discount for line in lines), ZERO),
+               invoices=[[invoices[line.invoice_id].number, line.amount] for line in lines])
     return Outcome(checkout, PAID)
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_login import UserMixin
-from peewee import CharField, DecimalField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, CharField, DecimalField, ForeignKeyField, IntegerField, TextField
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import BaseModel
@@ -91,6 +91,19 @@ class User(UserMixin, BaseModel):
     # Two objects of the same user are the same user, whichever session they came with.
     __eq__ = BaseModel.__eq__
     __hash__ = BaseModel.__hash__
+    roles = CharField(max_length=40, default="admin,buyer,payer")  # models/roles.py: sorted, comma-separated
+    active = BooleanField(default=True)  # a deactivated user cannot sign in (and is signed out)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's question: a deactivated user is never signed in."""
+        return bool(self.active)
+
+    @property
+    def role_set(self) -> frozenset:
+        from .roles import parse_roles
+
+        return parse_roles(self.roles)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)

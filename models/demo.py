@@ -32,12 +32,17 @@ CUSTOMERS = [
      "payment_terms": {"net_days": 45, "discount_percent": "3", "discount_days": 14}, "credit_limit": "200000.00"},
 ]
 
+# (email, name, customer, what it shows, roles): without roles a user has Admin, Payer and Buyer, so every company
+# has an Admin; Ola pays and orders but manages nobody; Per only looks (and requests copies).
 USERS = [
-    ("kari@fjordbutikken.example", "Kari Nordmann", "RET-1", "retailer; organization account DIST-1"),
-    ("ola@fjordbutikken.example", "Ola Hansen", "RET-1", "second user of the same retailer"),
-    ("sara@nordlys.example", "Sara Olsen", "RET-2", "another retailer of DIST-1"),
-    ("nina@nordic.example", "Nina Berg", "DIST-1", "the distributor (organization account)"),
-    ("anna@wisla.example", "Anna Kowalska", "IND-1", "independent customer, PLN"),
+    ("kari@fjordbutikken.example", "Kari Nordmann", "RET-1", "retailer; organization account DIST-1; Admin", None),
+    ("ola@fjordbutikken.example", "Ola Hansen", "RET-1", "second user of the same retailer; Payer and Buyer",
+     ["payer", "buyer"]),
+    ("per@fjordbutikken.example", "Per Viewer", "RET-1", "a Viewer of the same retailer: sees, cannot pay or order",
+     ["viewer"]),
+    ("sara@nordlys.example", "Sara Olsen", "RET-2", "another retailer of DIST-1; Admin", None),
+    ("nina@nordic.example", "Nina Berg", "DIST-1", "the distributor (organization account); Admin", None),
+    ("anna@wisla.example", "Anna Kowalska", "IND-1", "independent customer, PLN; Admin", None),
 ]
 
 PRODUCTS = [
@@ -64,7 +69,7 @@ REFERENCES = ["PO-4471", "Innkjøp 2026-118", "Kari N.", "ZAM/2026/0042"]
 
 
 def demo_users():
-    return [(email, who) for email, _, _, who in USERS]
+    return [(email, who) for email, _, _, who, _roles in USERS]
 
 
 def _invoice(rng, number, billed, ordered, invoice_date, net_days, currency, state):
@@ -116,7 +121,8 @@ def demo_payload(on: date | None = None) -> dict:
                                      invoice_date, net_days, currency, state))
     return {
         "customers": CUSTOMERS,
-        "users": [{"email": e, "name": n, "password": DEMO_PASSWORD, "customer": c} for e, n, c, _ in USERS],
+        "users": [{"email": e, "name": n, "password": DEMO_PASSWORD, "customer": c, **({"roles": r} if r else {})}
+                  for e, n, c, _, r in USERS],
         "products": [{"item": i, "name": n, "price": p, "currency": c, "tax_percent": v} for i, n, p, c, v in PRODUCTS],
         "invoices": invoices,
         "credit_notes": _credit_notes(invoices, on),

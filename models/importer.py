@@ -13,6 +13,7 @@ from decimal import Decimal
 from peewee import fn
 
 from . import db
+from .cart import drop_unseen_lines
 from .credit_note import CreditNote, CreditNoteLine
 from .customer import CURRENCY_COUNTRY, Customer, User
 from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
@@ -20,6 +21,7 @@ from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_
 from .invoice import Invoice, InvoiceLine, Payment, free_kid
 from .money import CURRENCIES, ZERO, AmountError, parse_decimal, round_money
 from .product import Product
+from .roles import DEFAULT_ROLES, ROLES, roles_text
 
 
 class ImportProblem(Exception):
@@ -134,6 +136,8 @@ def import_data(payload) -> ImportSummary:
         _import_products(_list(payload, "products"), summary)
         _import_invoices(_list(payload, "invoices"), customers, summary)
         _import_credit_notes(_list(payload, "credit_notes"), summary)
+        # A user moved to another company (or a company billed elsewhere now) keeps nothing it may no longer see.
+        drop_unseen_lines()
     return summary
 
 
@@ -239,11 +243,27 @@ def _import_users(records, customers, summary):
         customer = _customer_by_account(account, customers)
         if customer is None:
             raise ImportProblem(label, "customer", f"names unknown customer {account!r}")
-        user = User.get_or_none(User.email == email) or User(email=email)
+        roles = _roles(rec, label)
+        user = User.get_or_none(User.email == email) or User(email=email, roles=roles_text(DEFAULT_ROLES))
         user.name, user.customer = name, customer
+        if roles is not None:  # without "roles" a new user has the default ones and a known user keeps theirs
+            user.roles = roles_text(roles)
         user.set_password(password)
         user.save()
         summary.users += 1
+
+
+def _roles(rec, label):
+    """The user's "roles": a non-empty list of admin, payer, buyer, viewer; None when not given."""
+    if rec.get("roles") is None:
+        return None
+    value = rec["roles"]
+    if not isinstance(value, list) or not value:
+        raise ImportProblem(label, "roles", "must be a non-empty list of roles (" + ", ".join(ROLES) + ")")
+    unknown = [role for role in value if role not in ROLES]
+    if unknown:
+        raise ImportProblem(label, "roles", f"{unknown[0]!r} is not a role; use any of " + ", ".join(ROLES))
+    return frozenset(value)
 
 
 def _import_products(records, summary):

@@ -27,6 +27,8 @@ from peewee import (
 )
 
 from . import BaseModel, clock, lock_rows, write_transaction
+from .activity import ORDER as ORDERED
+from .activity import record
 from .customer import Customer, User
 from .invoice import PAID, Invoice, InvoiceLine, Payment, free_kid
 from .invoice import PricedLine
@@ -337,6 +339,7 @@ def place_order(user: User, cart, method: str, cart_version: int | None = None, 
         ]).execute()
         if method == ON_ACCOUNT:
             cart.clear()
+            record(ORDERED, user, order=order.number, amount=total, currency=currency, method=method)
     return order
 
 
@@ -357,6 +360,10 @@ def confirm_card_payment(order_id: int, reference: str, amount: Decimal, cart=No
         order.save(only=[SalesOrder.status, SalesOrder.gateway_reference])
         if cart is not None:
             cart.clear()
+        placed_by = User.get_or_none(User.id == order.placed_by_id) if order.placed_by_id else None
+        record(ORDERED, placed_by, customer=order.order_account_id,
+               email=placed_by.email if placed_by else "?", order=order.number, amount=order.total,
+               currency=order.currency, method=order.payment_method)
     return order
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from peewee import JOIN, CharField, DateField, DateTimeField, ForeignKeyField
 
 from . import clock, lock_rows, write_transaction
+from .activity import REQUEST_COPY, REQUEST_STATEMENT, record
 from .customer import User
 from .delivery import (BACKOFF, CLAIM_LEASE, COMPLETED, FAILED, GAVE_UP, INTERRUPTED, MAX_ATTEMPTS,  # noqa: F401
                        MAX_REASON, NO_ACCESS, PENDING, REFUSED, STATUSES, TEMPORARY, Deliverable)
@@ -31,6 +32,7 @@ class B2BRequest(Deliverable):
     email = CharField(max_length=254)  # where the copy goes: the user's address when asked
     requested_at = DateTimeField(default=clock.utcnow)
     as_of = DateField(null=True)  # a statement's date
+    locale = CharField(max_length=10, null=True)  # the language of the page it was asked from: the email's
 
     class Meta:
         table_name = "b2b_request"
@@ -41,8 +43,9 @@ class B2BRequest(Deliverable):
 
     # Creating ---------------------------------------------------------------------------------
     @classmethod
-    def request_invoice_copy(cls, user: User, number: str) -> tuple["B2BRequest", bool]:
-        """Ask for a copy of invoice `number` by email to the user's address.
+    def request_invoice_copy(cls, user: User, number: str, locale: str | None = None) -> tuple["B2BRequest", bool]:
+        """Ask for a copy of invoice `number` by email to the user's address, written in `locale` (the language
+        of the page it was asked from).
 
         Returns (request, created). While the same user already has a pending request for
         that invoice it is returned instead of a second one (a double click sends one email).
@@ -59,10 +62,12 @@ class B2BRequest(Deliverable):
             )
             if existing:
                 return existing, False
-            return cls.create(type=TYPE_INVOICE_COPY, invoice=invoice, user=user, email=user.email), True
+            created = cls.create(type=TYPE_INVOICE_COPY, invoice=invoice, user=user, email=user.email, locale=locale)
+            record(REQUEST_COPY, user, invoice=invoice.number)
+            return created, True
 
     @classmethod
-    def request_statement(cls, user: User, as_of: date) -> tuple["B2BRequest", bool]:
+    def request_statement(cls, user: User, as_of: date, locale: str | None = None) -> tuple["B2BRequest", bool]:
         """Ask for the statement of account as of `as_of` by email to the user's address. Returns (request,
         created); while the same statement is already pending for the user, that one (a double click sends
         one email)."""
@@ -73,16 +78,21 @@ class B2BRequest(Deliverable):
                         .first())
             if existing:
                 return existing, False
-            return cls.create(type=TYPE_STATEMENT, invoice=None, as_of=as_of, user=user, email=user.email), True
+            created = cls.create(type=TYPE_STATEMENT, invoice=None, as_of=as_of, user=user, email=user.email,
+                                 locale=locale)
+            record(REQUEST_STATEMENT, user, as_of=as_of.isoformat())
+            return created, True
 
     # Reading ----------------------------------------------------------------------------------
     @classmethod
     def for_user(cls, user: User, limit: int = 100):
-        """The user's requests, newest first, with the invoice number joined in (one query)."""
+        """The user's requests, newest first, with the invoice number joined in (one query). Copies of invoices the
+        user may no longer see (moved to another company) are left out."""
+        visible = list(Invoice.visible_account_ids(user))
         return list(
             cls.select(cls, Invoice.number, Invoice.currency)
             .join(Invoice, JOIN.LEFT_OUTER, on=(cls.invoice == Invoice.id), attr="invoice")
-            .where(cls.user == user)
+            .where(cls.user == user, cls.invoice.is_null() | Invoice.invoice_account.in_(visible))
             .order_by(cls.requested_at.desc(), cls.id.desc())
             .limit(limit)
         )

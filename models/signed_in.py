@@ -25,7 +25,7 @@ def _query():
                         lines, invoices, ended)
             .join(Customer, on=(User.customer == Customer.id))
             .join(Org, JOIN.LEFT_OUTER, on=(Customer.invoice_account == Org.id))
-            .where(User.id == param("id")))
+            .where(User.id == param("id"), User.active == True))  # noqa: E712 - deactivated: signed out
 
 
 def _model(model, fields, values):
@@ -33,7 +33,7 @@ def _model(model, fields, values):
 
 
 def signed_in_user(user_id, _session: SessionKey | None = None) -> User | None:
-    """The user `user_id` (as stored in the session), or None.
+    """The user `user_id` (as stored in the session), or None (also when the user was deactivated).
 
     Every page's header shows the cart's count and every Pay invoice button asks whether its invoice is in the
     cart, so `user.cart_contents` is (lines in the cart, ids of its invoices). Every request runs this, so the

@@ -171,7 +171,10 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
     config = current_app.config
     sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
     user = request.user
-    locale = user.locale if user.locale in config.get("LANGUAGES", ("en",)) else config.get("BABEL_DEFAULT_LOCALE", "en")
+    known = config.get("LANGUAGES", ("en",))
+    # The language of the page it was asked from; else the user's chosen one.
+    locale = next((choice for choice in (getattr(request, "locale", None), user.locale) if choice in known),
+                  config.get("BABEL_DEFAULT_LOCALE", "en"))
     with force_locale(locale):
         document = InvoiceDocument.load(invoice)
         pdf = render_invoice_pdf(document)

@@ -21,7 +21,9 @@ from models.delivery import (BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, 
 from models.outbox import OutboxEmail
 from models.password_reset import PASSWORD_RESET
 from models.request import TYPE_INVOICE_COPY, TYPE_STATEMENT, B2BRequest, visible_invoice
+from models.invitation import KIND as INVITATION
 from services.account_mail import PAYMENT_RECEIPT, compose_payment_receipt, compose_statement
+from services.invitation_mail import compose_invitation
 from services.mail import Mailer, MailError, compose_invoice_copy
 from services.password_mail import compose_password_reset
 
@@ -39,6 +41,7 @@ COMPOSERS = {
     (B2BRequest, TYPE_STATEMENT): compose_statement,
     (OutboxEmail, PAYMENT_RECEIPT): compose_payment_receipt,
     (OutboxEmail, PASSWORD_RESET): compose_password_reset,
+    (OutboxEmail, INVITATION): compose_invitation,
 }
 QUEUES = (B2BRequest, OutboxEmail)
 

@@ -205,3 +205,21 @@ def test_a_revoked_session_says_it_expired_once(world, app, client):
 def test_next_never_leads_off_the_site(world, client, target):
     response = client.post("/login", data={"email": USERS["kari"][0], "password": PASSWORD, "next": target})
     assert response.status_code == 303 and response.headers["Location"] == "/invoices"
+
+
+def test_deactivation_ends_every_cookie_and_reactivation_does_not_revive_them(world, app):
+    """An Admin deactivates Ola: Ola's browsers are signed out at once, remember cookie included, and when the
+    Admin reactivates Ola the old cookies stay dead: Ola signs in again."""
+    from models.customer import User
+
+    admin = sign_in(app, "kari")
+    browser, kept = sign_in(app, "ola"), sign_in(app, "ola", remember=True)
+    taken = [cookies(browser), cookies(kept)]
+    ola = User.get(User.email == USERS["ola"][0])
+    assert admin.post(f"/account/users/{ola.id}/deactivate").status_code == 303
+    assert not signed_in(browser) and not signed_in(kept)
+    assert admin.post(f"/account/users/{ola.id}/reactivate").status_code == 303
+    for copy in taken:
+        assert not signed_in(replay(app, copy))
+        assert not signed_in(replay(app, copy, "remember_token") if "remember_token" in copy else replay(app, copy))
+    assert signed_in(sign_in(app, "ola"))

@@ -4,10 +4,10 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from . import (account, auth, cart, checkout, credit_notes, errors, gateway, invoices, language, orders, password,
-                   payments, products, requests, statements)
+                   payments, products, requests, statements, users)
     from .context import register_context
 
     for module in (auth, errors, invoices, credit_notes, account, language, orders, requests, cart, products, checkout,
-                   gateway, statements, payments, password):
+                   gateway, statements, payments, password, users):
         app.register_blueprint(module.bp)
     register_context(app)

@@ -5,6 +5,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from models import db
+from models.activity import SIGN_IN, SIGN_IN_FAILED, record
 from models.customer import User
 from models.passwords import verify_password
 from . import sessions
@@ -52,9 +54,16 @@ def login():
             return response, 429, {"Retry-After": str(gate.retry_after())}
         user = User.get_or_none(User.email == email) if email else None
         if verify_password(user, password):  # an unknown email costs the same time (a dummy hash)
-            sessions.sign_in(user, kept=bool(request.form.get("remember")))
+            if not user.active:
+                error = _("This account has been deactivated. Ask your company's administrator if you need access.")
+                return render_template("auth/login.html", error=error, email=email, next_url=next_url), 403
+            with db.atomic():
+                record(SIGN_IN, user)
+                sessions.sign_in(user, kept=bool(request.form.get("remember")))
             return redirect(next_url or url_for("invoices.index"), 303)
         gate.failed()
+        if user is not None:
+            record(SIGN_IN_FAILED, user)
         error = _("That email and password do not match an account. Check both and try again.")
         status = 422
     return render_template("auth/login.html", error=error, email=email, next_url=next_url), status

@@ -14,7 +14,7 @@ from i18n.formatting import locale_name
 from models import clock
 from models.cart import INVOICES, PRODUCTS, Cart
 from models.order import billing_for, quote
-from models.roles import PAY
+from models.roles import ORDER, PAY, may
 from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
 
 from .permissions import requires
@@ -42,6 +42,8 @@ def index():
     if cart.kind is None:
         flash(_("Your cart is empty, so there is nothing to check out."), "info")
         return redirect(url_for("cart.index"), 303)
+    if not may(current_user, PAY if cart.kind == INVOICES else ORDER):
+        abort(403)  # what the user's roles no longer allow (the cart kept it from before)
     if cart.kind == INVOICES:
         problems = cart.problems(clock.today())
         if problems:

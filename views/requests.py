@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models.invoice import Invoice
+from i18n.formatting import locale_name
 from models.request import B2BRequest
 from services.invoice_pdf import invoice_pdf
 from models.roles import REQUEST
@@ -37,7 +38,7 @@ def new(number):
 @requires(REQUEST)
 def create(number):
     try:
-        b2b_request, created = B2BRequest.request_invoice_copy(current_user, number)
+        b2b_request, created = B2BRequest.request_invoice_copy(current_user, number, locale_name())
     except Invoice.DoesNotExist:
         abort(404)
     if is_htmx():

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import clock
+from i18n.formatting import locale_name
 from models.request import B2BRequest
 from models.roles import REQUEST
 from models.statement import PERIOD_DAYS, statement_for
@@ -81,7 +82,7 @@ def email():
     as_of, _period_from, notices = _dates(request.form)
     for notice in notices:
         flash(notice, "info")
-    b2b_request, created = B2BRequest.request_statement(current_user, as_of)
+    b2b_request, created = B2BRequest.request_statement(current_user, as_of, locale_name())
     if created:
         flash(_("Requested: the statement of account as of %(day)s will be emailed to %(email)s. Follow it under "
                 "B2B requests.", day=as_of.isoformat(), email=b2b_request.email), "success")
