@@ -69,3 +69,10 @@ def test_tab_and_newline_stay_allowed_in_a_form_but_not_other_controls(world, au
     assert response.status_code == 303
     response = auth.client.post("/cart/invoices", data={"invoice": "D-002\x0b"})
     assert response.status_code == 422
+
+
+def test_the_api_gets_the_refusal_as_json_naming_the_field(world, client):
+    response = client.get("/api/v1/payments?after=%00&limit=10")
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "control_characters"
+    assert response.json["error"]["field"] == "after"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import UnprocessableEntity
 
@@ -27,26 +27,36 @@ CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab
 
 
 class ControlCharacters(UnprocessableEntity):
-    """A query or form value holds a control character."""
+    """A query or form value holds a control character; `field` names it."""
+
+    def __init__(self, field: str):
+        super().__init__()
+        self.field = field
 
 
-def _bad(pairs, pattern) -> bool:
-    return any(pattern.search(key) or pattern.search(value) for key, value in pairs)
+def _bad(pairs, pattern) -> str | None:
+    """The name of the first pair holding a character of `pattern` (the name itself may be the bad part)."""
+    for key, value in pairs:
+        if pattern.search(key) or pattern.search(value):
+            return CONTROL.sub("?", key)[:60]
+    return None
 
 
 @bp.before_app_request
 def refuse_control_characters():
     if CONTROL.search(request.path):
         abort(404)
-    if _bad(request.args.items(multi=True), CONTROL):
-        raise ControlCharacters()
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if _bad(request.form.items(multi=True), CONTROL_IN_TEXT):
-            raise ControlCharacters()
+    field = _bad(request.args.items(multi=True), CONTROL)
+    if field is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        field = _bad(request.form.items(multi=True), CONTROL_IN_TEXT)
+    if field is not None:
+        raise ControlCharacters(field)
 
 
 @bp.app_errorhandler(ControlCharacters)
 def control_characters(error):
-    return _error_response(422, _("Please check what you entered"),
-                           _("What was sent contains characters that cannot be used (such as a NUL byte or another "
-                             "control character). Nothing was changed; remove them and try again."))
+    text = _("What was sent contains characters that cannot be used (such as a NUL byte or another control "
+             "character). Nothing was changed; remove them and try again.")
+    if request.path.startswith("/api/"):  # the API's errors are JSON (docs/api.md)
+        return jsonify(error={"code": "control_characters", "message": text, "field": error.field}), 422
+    return _error_response(422, _("Please check what you entered"), text)
