@@ -125,6 +125,7 @@ class Mailer:
         smtp = None
         try:
             smtp = self._connection()
+            smtp.handed_over = False  # this message's, not the last one's on a kept connection
             smtp.send_message(message)
         except Exception as error:  # noqa: BLE001 - every failure becomes a MailError
             self.close()

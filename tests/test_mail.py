@@ -326,3 +326,24 @@ def test_the_operator_resends_a_delivery_unknown_deliberately(mail_app):
         assert run_job(app).sent == 1 and len(server.handler.messages) == 1
     assert load(app, request_id).status == "completed"
     assert runner.invoke(args=["resend", "request", str(request_id)]).exit_code != 0, "only an unknown one"
+
+
+class DropsAtSecondRecipient(Inbox):
+    """Takes the first message; drops the connection at the recipient of the next (before its data)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.messages:
+            server.transport.close()
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_failure_before_data_on_a_kept_connection_is_retried_not_unknown(mail_app):
+    """The job keeps one connection for a run: the first message's hand-over must not colour the second's failure."""
+    app = mail_app
+    first = request_copy(app, "kari", "D-001")
+    second = request_copy(app, "sara", "R2-001")
+    with SMTPServer(DropsAtSecondRecipient(), app.config["MAIL_PORT"]):
+        result = run_job(app)
+    assert (result.sent, result.unknown, result.retrying) == (1, 0, 1)
+    assert load(app, first).status == "completed"
+    assert (load(app, second).status, load(app, second).error_kind) == ("pending", "temporary")
