@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
-WORKER := $(BIN)/huey_consumer worker.huey --flush-locks --logfile instance/worker.log
+WORKER := $(BIN)/huey_consumer worker.huey --logfile instance/worker.log
 
 .PHONY: run test test-fast bench bench-exports bench-pdf wrk worker install install-dev chromium translations messages clean help
 
@@ -60,7 +60,7 @@ run: install
 
 # The huey worker alone (runs `process-requests` every minute; REDIS_URL switches its queue to Redis).
 worker: install
-	$(BIN)/huey_consumer worker.huey --flush-locks
+	$(BIN)/huey_consumer worker.huey
 
 # Two pytest-xdist workers (TEST_WORKERS=0 runs in one process): each has its own databases and live servers.
 TEST_WORKERS ?= 2

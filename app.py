@@ -76,6 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Rendered invoice-list pages (views/invoices.py): shared through Redis when REDIS_URL is set, else kept
         # per process; RENDER_CACHE_MB=0 turns it off.
         RENDER_CACHE_MB=float(os.environ.get("SETTLE_RENDER_CACHE_MB", "16")),
+        # Its keys' prefix in Redis (two portals, or test runs, sharing one Redis keep apart by it).
+        RENDER_CACHE_KEY_PREFIX=os.environ.get("SETTLE_RENDER_CACHE_PREFIX") or "settle:rendered:",
         # The seller printed on every invoice and e-invoice (services/seller.py; demo values by default).
         **{name: os.environ.get(name) or default for name, default in SELLER_DEFAULTS.items()},
     )

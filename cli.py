@@ -86,3 +86,41 @@ def register_commands(app: Flask) -> None:
         with db.connection_context():
             result = process_pending_requests()
         click.echo(str(result))
+
+    # Deliveries whose outcome is unknown (models/delivery.py): listed, and resent only when an operator says so.
+    @app.cli.command("deliveries-unknown")
+    def deliveries_unknown():
+        """List the emails handed to the mail server whose delivery is unknown (the connection was lost before
+        the server confirmed them). The job never sends them again; check the mail server's log, then `resend`."""
+        from models.outbox import OutboxEmail
+        from models.request import B2BRequest
+
+        with db.connection_context():
+            requests, emails = B2BRequest.unknown(), OutboxEmail.unknown()
+            for item in requests:
+                what = f"invoice {item.invoice.number}" if item.invoice_id else f"statement as of {item.as_of}"
+                click.echo(f"  request {item.id}: {what} to {item.email}, handed over {item.completed_at:%Y-%m-%d %H:%M}"
+                           f" UTC ({item.last_error})")
+            for item in emails:
+                click.echo(f"  email {item.id}: {item.kind} to {item.to}, handed over {item.completed_at:%Y-%m-%d %H:%M}"
+                           f" UTC ({item.last_error})")
+        count = len(requests) + len(emails)
+        click.echo(f"{count} deliver{'y' if count == 1 else 'ies'} unknown." if count else "No delivery is unknown.")
+
+    @app.cli.command("resend")
+    @click.argument("queue", type=click.Choice(["request", "email"]))
+    @click.argument("item_id", type=int)
+    def resend(queue, item_id):
+        """Send again a B2B request or queued email whose delivery is unknown (a deliberate decision: the
+        recipient may get it twice). The next `process-requests` run sends it."""
+        from models import clock
+        from models.outbox import OutboxEmail
+        from models.request import B2BRequest
+
+        model = B2BRequest if queue == "request" else OutboxEmail
+        with db.connection_context():
+            done = model.resend(item_id, clock.utcnow())
+        if not done:
+            click.echo(f"No {queue} {item_id} whose delivery is unknown; nothing changed.", err=True)
+            sys.exit(1)
+        click.echo(f"The {queue} {item_id} is pending again; the next process-requests run sends it.")

@@ -29,6 +29,7 @@ REQUEST_STATUS = {
     "pending": lazy_gettext("Pending"),
     "completed": lazy_gettext("Completed"),
     "failed": lazy_gettext("Failed"),
+    "unknown": lazy_gettext("Delivery unknown"),
 }
 PAYMENT_METHOD = {
     "card": lazy_gettext("Card"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
+from peewee import JOIN, Case, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
 from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
 from .credit_note import CreditNote, open_credit_notes
@@ -286,10 +286,13 @@ class Cart(BaseModel):
 
     def line(self, line_id) -> "CartLine":
         """One of this cart's lines; raises CartLine.DoesNotExist for anything else."""
-        for line in self.lines():
-            if str(line.id) == str(line_id):
-                return line
-        raise CartLine.DoesNotExist(line_id)
+        lines = self.lines()
+        if getattr(self, "_by_id", None) is None or self._by_id[0] is not lines:
+            self._by_id = (lines, {str(line.id): line for line in lines})  # one lookup per line, not one scan
+        try:
+            return self._by_id[1][str(line_id)]
+        except KeyError:
+            raise CartLine.DoesNotExist(line_id) from None
 
     # Changing -------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -433,10 +436,48 @@ class Cart(BaseModel):
         if changed:
             with write_transaction():
                 self._lock()
-                for line_id, amount in changed.items():
-                    CartLine.update(amount=amount).where(CartLine.id == line_id, CartLine.cart == self.id).execute()
+                self._write_lines({line_id: {CartLine.amount: amount} for line_id, amount in changed.items()})
                 self._bump()
         return {}
+
+    def set_quantities(self, texts: dict) -> dict:
+        """Set several product quantities at once, all or nothing: {line id: text}. Returns {line id: CartError}
+        when wrong. A constant number of statements whatever the number of lines (the cart form without
+        JavaScript posts them all)."""
+        errors, changed = {}, {}
+        for line in self.product_lines():
+            if line.id not in texts:
+                continue
+            try:
+                quantity = parse_quantity(texts[line.id])
+            except CartError as error:
+                errors[line.id] = error
+                continue
+            if quantity != line.quantity:
+                changed[line.id] = {CartLine.quantity: quantity,
+                                    CartLine.amount: round_money(quantity * line.product.price)}
+        if errors:
+            return errors
+        if changed:
+            with write_transaction():
+                self._lock()
+                self._write_lines(changed)
+                self._bump()
+        return {}
+
+    WRITE_BATCH = 300  # lines per UPDATE: well inside both databases' limit on parameters
+
+    def _write_lines(self, changes: dict) -> None:
+        """{line id: {field: value}} in one UPDATE per batch of lines (CASE on the id), only this cart's lines."""
+        items = list(changes.items())
+        for start in range(0, len(items), self.WRITE_BATCH):
+            batch = items[start:start + self.WRITE_BATCH]
+            fields = {field for _line_id, values in batch for field in values}
+            update = {field: Case(CartLine.id, [(line_id, field.db_value(values[field]))
+                                                for line_id, values in batch if field in values], field)
+                      for field in fields}
+            CartLine.update(update).where(CartLine.cart == self.id,
+                                          CartLine.id.in_([line_id for line_id, _values in batch])).execute()
 
     def set_quantity(self, line_id, text) -> "CartLine":
         line = self.line(line_id)

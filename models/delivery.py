@@ -4,7 +4,9 @@ models/outbox.py), and the steps the job takes with each (services/request_job.p
 Each run claims an item with a compare-and-set UPDATE (pending, due, no live claim) in its own short
 transaction before it talks to the mail server; a second worker's UPDATE matches no row and it moves on.
 The claim is a lease: an item whose worker died while sending is never sent again (nobody knows whether
-the mail went out) but marked Failed with that reason.
+the mail went out) but marked Failed with that reason. An item whose whole message was handed to the mail
+server, which then never answered, is marked Delivery unknown: never retried by the job, resent only by an
+operator's decision (`flask --app app resend`).
 """
 from __future__ import annotations
 
@@ -16,9 +18,13 @@ from peewee import CharField, DateTimeField, IntegerField, TextField
 from . import BaseModel, clock, write_transaction
 
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
-STATUSES = (PENDING, COMPLETED, FAILED)
+# Delivery unknown: the whole message was handed to the mail server, which then did not answer (the connection
+# was lost). It may have been delivered, so the job never sends it again; an operator may (`flask resend`).
+UNKNOWN = "unknown"
+STATUSES = (PENDING, COMPLETED, FAILED, UNKNOWN)
 # error_kind values: why the last attempt failed (pages say it in words, translated)
 TEMPORARY, REFUSED, GAVE_UP, INTERRUPTED, NO_ACCESS = "temporary", "refused", "gave_up", "interrupted", "no_access"
+AFTER_DATA = "after_data"
 
 MAX_ATTEMPTS = 5
 # Wait after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
@@ -53,6 +59,10 @@ class Deliverable(BaseModel):
     @property
     def is_completed(self) -> bool:
         return self.status == COMPLETED
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.status == UNKNOWN
 
     # The job's steps ------------------------------------------------------------------------------
     @classmethod
@@ -89,6 +99,20 @@ class Deliverable(BaseModel):
                                error_kind=INTERRUPTED, last_error="worker stopped while sending")
                     .where(cls.status == PENDING, cls.claim_token.is_null(False), cls.claimed_until < now)
                     .execute())
+
+    @classmethod
+    def unknown(cls) -> list:
+        """Items whose delivery is unknown, oldest first: for an operator to check (and maybe resend)."""
+        return list(cls.select().where(cls.status == UNKNOWN).order_by(cls.completed_at, cls.id))
+
+    @classmethod
+    def resend(cls, item_id: int, now: datetime) -> bool:
+        """An operator's deliberate decision to send an item of unknown delivery again: pending and due now,
+        its attempts counted afresh. False when the item does not exist or its delivery is not unknown."""
+        with write_transaction():
+            return (cls.update(status=PENDING, attempts=0, next_attempt_at=now, completed_at=None, error_kind=None,
+                               last_error=None, claim_token=None, claimed_until=None)
+                    .where(cls.id == item_id, cls.status == UNKNOWN).execute()) == 1
 
     @classmethod
     def pending_count(cls) -> int:

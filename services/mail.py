@@ -24,10 +24,41 @@ SMTP_TIMEOUT = 30
 
 
 class MailError(Exception):
-    def __init__(self, reason: str, permanent: bool = False):
+    """`permanent`: the server refused it for good. `unknown`: the message was handed over (all of it, after
+    DATA) and then the connection failed before the server answered — it may have been delivered, so it must
+    not be sent again blindly."""
+
+    def __init__(self, reason: str, permanent: bool = False, unknown: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.unknown = unknown
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP that knows whether the whole message was written to the server.
+
+    `data()` reads two replies: 354 (go ahead) before the message, the verdict after it. The second is read
+    only once the message and its ending dot were sent, so from then on `handed_over` is true: a failure
+    after that point (connection lost, timeout) leaves the outcome unknown.
+    """
+
+    handed_over = False
+    _replies_in_data = None
+
+    def data(self, msg):
+        self.handed_over, self._replies_in_data = False, 0
+        try:
+            return super().data(msg)
+        finally:
+            self._replies_in_data = None
+
+    def getreply(self):
+        if self._replies_in_data is not None:
+            self._replies_in_data += 1
+            if self._replies_in_data == 2:
+                self.handed_over = True
+        return super().getreply()
 
 
 def _decode(text) -> str:
@@ -75,7 +106,7 @@ class Mailer:
         self.username, self.password, self.use_tls = username, password, use_tls
         self.outbox = Path(outbox) if outbox else None
         self.timeout = timeout
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | None = None
 
     @classmethod
     def from_config(cls, config=None) -> "Mailer":
@@ -91,13 +122,21 @@ class Mailer:
         if not self.server:
             self._write_eml(message)
             return
+        smtp = None
         try:
-            self._connection().send_message(message)
+            smtp = self._connection()
+            smtp.handed_over = False  # this message's, not the last one's on a kept connection
+            smtp.send_message(message)
         except Exception as error:  # noqa: BLE001 - every failure becomes a MailError
             self.close()
-            raise classify(error, self.where) from error
+            failure = classify(error, self.where)
+            # The server's own answer (4xx/5xx) after the message is a verdict; anything else after the
+            # hand-over (no answer at all) is not.
+            if smtp is not None and smtp.handed_over and not isinstance(error, smtplib.SMTPResponseException):
+                failure.unknown = True
+            raise failure from error
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _SMTP:
         if self._smtp is not None:
             try:
                 # A kept connection the server has dropped: find out before any message data is sent.
@@ -106,7 +145,7 @@ class Mailer:
             except (smtplib.SMTPException, OSError):
                 pass
             self.close()
-        smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+        smtp = _SMTP(self.server, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.use_tls:

@@ -1,5 +1,6 @@
 """A payment receipt as an A4 PDF: the receipt page's content (models/checkout.py: Receipt), for the Payments
-page's download and the payment confirmation email."""
+page's download and the payment confirmation email. Built from the statement PDF's blocks, which fit any text
+(services/statement_pdf.py: fit)."""
 from __future__ import annotations
 
 from flask_babel import gettext as _

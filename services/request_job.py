@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import clock
-from models.delivery import (BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS, REFUSED,
-                             TEMPORARY)
+from models.delivery import (AFTER_DATA, BACKOFF, COMPLETED, FAILED, GAVE_UP, MAX_ATTEMPTS, MAX_REASON, NO_ACCESS,
+                             REFUSED, TEMPORARY, UNKNOWN)
 from models.outbox import OutboxEmail
 from models.password_reset import PASSWORD_RESET
 from models.request import TYPE_INVOICE_COPY, TYPE_STATEMENT, B2BRequest, visible_invoice
@@ -61,11 +61,13 @@ class JobResult:
     failed: int = 0
     retrying: int = 0  # failed this run, will be tried again
     skipped: int = 0  # claimed by another worker first
+    unknown: int = 0  # handed to the mail server, which never answered: not sent again (an operator decides)
     pending: int = 0  # still pending after the run (waiting for a retry or for the next run)
 
     def __str__(self):
         return (f"Sent {self.sent}, failed {self.failed}, still pending {self.pending}"
-                f" ({self.retrying} to retry later).")
+                f" ({self.retrying} to retry later)."
+                + (f" Delivery unknown for {self.unknown} (see `deliveries-unknown`)." if self.unknown else ""))
 
 
 def _short(reason: str) -> str:
@@ -89,6 +91,12 @@ def _deliver_one(queue, item_id: int, mailer, now: datetime, result: JobResult) 
             return
         mailer.send(message)
     except MailError as error:
+        if error.unknown:
+            queue.finish(item_id, token, status=UNKNOWN, completed_at=clock.utcnow(), error_kind=AFTER_DATA,
+                         last_error=_short(error.reason))
+            log.warning("%s %s: delivery unknown (%s); not sent again", queue.__name__, item_id, error.reason)
+            result.unknown += 1
+            return
         permanent, reason = error.permanent, error.reason
     except Exception as error:  # noqa: BLE001 - a broken PDF or template must not stop the other items
         log.exception("%s %s: could not build or send the email", queue.__name__, item_id)

@@ -1,6 +1,11 @@
 """The statement of account as an A4 PDF (fpdf2, the committed DejaVu font like services/invoice_pdf.py): the
 Download statement link and the attachment of the statement email. It prints exactly what the statement page
-shows (models/statement.py), in the reader's language."""
+shows (models/statement.py), in the reader's language.
+
+Every text from the data (names, addresses, references) goes through the invoice PDF's Layout first: cleaned
+(control characters dropped, a replacement glyph for what the font lacks), wrapped inside its cell and cut with
+an ellipsis after a few lines — so a name of 60 lines, 500 emoji or a 3,000-letter word cannot make a table row
+taller than a page or run off it. Right-to-left text is shaped when uharfbuzz is installed."""
 from __future__ import annotations
 
 from flask import current_app
@@ -15,13 +20,15 @@ from models import clock
 from models.statement import Statement
 
 # The invoice PDF's font, colours and blocks, so the portal's documents look alike.
-from services.invoice_pdf import BRAND, FONT, INK, MUTED, RULE, _font_files, _label, _rule, _totals  # noqa: F401
+from services.invoice_pdf import (BRAND, FONT, INK, MUTED, RULE, Layout, _font_files, _label, _rule,  # noqa: F401
+                                  _shaping_available, _totals)
 
 HEADINGS = FontFace(emphasis="BOLD", color=INK, fill_color=(244, 246, 249))
 
 
 class _DocumentPDF(FPDF):
     footer_text = ""
+    layout: Layout | None = None
 
     def footer(self):
         self.set_y(-14)
@@ -44,26 +51,37 @@ def new_document(title: str) -> FPDF:
     pdf.set_author(seller_name)
     pdf.set_creator("Settle")
     pdf.set_lang(locale_name())
-    pdf.footer_text = f"{seller_name} · {title}"
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=20)
+    pdf.layout = Layout(pdf)
+    if _shaping_available():
+        pdf.set_text_shaping(True)
+    pdf.footer_text = fit(pdf, f"{seller_name} · {title}", pdf.epw * 0.68, 8, lines=1)
     pdf.add_page()
     half = pdf.epw / 2
     top = pdf.get_y()
     pdf.set_text_color(*BRAND)
     pdf.set_font(FONT, "B", 15)
-    pdf.cell(half, 8, seller_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(half, 8, fit(pdf, seller_name, half - 4, 15, True, lines=1), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*MUTED)
     pdf.set_font(FONT, size=9)
-    pdf.multi_cell(half, 4.5, current_app.config.get("SELLER_ADDRESS") or "", align="L",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(half, 4.5, fit(pdf, current_app.config.get("SELLER_ADDRESS") or "", half - 4, 9, lines=5),
+                   align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     after_seller = pdf.get_y()
     pdf.set_xy(pdf.l_margin + half, top)
     pdf.set_text_color(*INK)
     pdf.set_font(FONT, "B", 18)
-    pdf.multi_cell(half, 9, title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(half, 9, fit(pdf, title, half - 2, 18, True, lines=2), align="R", new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
     pdf.set_y(max(after_seller, pdf.get_y()) + 4)
     return pdf
+
+
+def fit(pdf: FPDF, text, width: float, size: float, bold: bool = False, lines: int = 3) -> str:
+    """`text` as it can be printed in a cell `width` mm wide: cleaned, wrapped, at most `lines` lines (the last
+    one ending in an ellipsis when cut), joined with newlines for multi_cell and table cells."""
+    layout = pdf.layout
+    return "\n".join(layout.wrap(layout.clean(text), width, size, bold, max_lines=lines))
 
 
 def facts(pdf: FPDF, rows) -> None:
@@ -71,24 +89,26 @@ def facts(pdf: FPDF, rows) -> None:
     for label, value in rows:
         pdf.set_font(FONT, size=9)
         pdf.set_text_color(*MUTED)
-        pdf.cell(45, 5, label)
+        pdf.cell(45, 5, fit(pdf, label, 43, 9, lines=1))
         pdf.set_text_color(*INK)
-        pdf.multi_cell(pdf.epw - 45, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(pdf.epw - 45, 5, fit(pdf, value, pdf.epw - 47, 9, lines=4), align="L",
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def table(pdf: FPDF, widths, aligns, heading, rows) -> None:
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(*INK)
     pdf.set_draw_color(*RULE)
+    room = [width - 2 * 1.5 - 0.5 for width in widths]  # inside the padding
     with pdf.table(col_widths=widths, text_align=aligns, headings_style=HEADINGS,
                    borders_layout="HORIZONTAL_LINES", line_height=5.5, padding=(1.2, 1.5), width=pdf.epw) as grid:
         row = grid.row()
-        for text in heading:
-            row.cell(text)
+        for text, inside in zip(heading, room):
+            row.cell(fit(pdf, text, inside, 8.5, True, lines=3))
         for values in rows:
             row = grid.row()
-            for value in values:
-                row.cell(value)
+            for value, inside in zip(values, room):
+                row.cell(fit(pdf, value, inside, 8.5, lines=3))
 
 
 def render_statement_pdf(statement: Statement) -> bytes:

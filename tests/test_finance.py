@@ -180,14 +180,16 @@ def test_checkout_asks_for_your_reference_and_a_delivery_address(client, auth, w
     assert '<label for="buyer_reference">Your reference</label>' in page
     assert '<label for="delivery_address">Delivery address</label>' in page
     assert "VAT 25 % of NOK 258.00" in page
-    refused = client.post("/orders", data={"payment_method": "on_account", "buyer_reference": "PO\n2",
+    from tests.test_orders import order_form
+
+    refused = client.post("/orders", data=order_form(client) | {"payment_method": "on_account", "buyer_reference": "PO\n2",
                                            "delivery_address": "Lager 2"})
     assert refused.status_code == 422
     text = text_of(refused)
     assert 'id="buyer_reference-error"' in text and "Lager 2</textarea>" in text
     with db.connection_context():
         assert SalesOrder.select().count() == 0
-    placed = client.post("/orders", data={"payment_method": "on_account", "buyer_reference": "PO-4471",
+    placed = client.post("/orders", data=order_form(client) | {"payment_method": "on_account", "buyer_reference": "PO-4471",
                                           "delivery_address": "Lager 2\n0150 Oslo"})
     assert placed.status_code == 303
     order_page = text_of(client.get(placed.headers["Location"]))

@@ -104,13 +104,13 @@ def test_pages_of_25_with_edges(app, client, auth):
 
 @pytest.mark.parametrize("query", [
     "status=foo", "status=", "page=-1", "page=0", "page=abc", f"page={10**9}", f"page={10**30}", "page=1.5",
-    "sort=drop%20table", "whose=everyone", "q=" + "x" * 5000, "q=%00", "q=%27%3B--", "status=PAID", "page=%EF%BF%BD",
+    "sort=drop%20table", "whose=everyone", "q=" + "x" * 5000, "q=%27%3B--", "status=PAID", "page=%EF%BF%BD",
 ])
 def test_bad_parameters_never_fail(world, client, auth, query):
     auth.login("kari")
     everything = {"D-001", "D-002", "D-003", "D-004", "R1-001", "R1-002"}
     # What was understood is applied; what was not falls back to the default (all of kari's invoices).
-    searches_nothing = query.startswith("q=x") or query == "q=%27%3B--"  # (a NUL alone is dropped: no search)
+    searches_nothing = query.startswith("q=x") or query == "q=%27%3B--"  # (a NUL: 422, tests/test_bad_input.py)
     expected = set() if searches_nothing else {"D-003", "R1-002"} if query == "status=PAID" else everything
     for headers in ({}, {"HX-Request": "true"}):
         response = client.get(f"/invoices?{query}", headers=headers)

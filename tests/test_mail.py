@@ -239,3 +239,111 @@ def test_a_dropped_connection_between_messages_is_reopened(mail_app):
         result = run_job(app, mailer=Dropping())
         assert result.sent == 2 and len(server.handler.messages) == 2
     assert load(app, first).status == load(app, second).status == "completed"
+
+
+# Delivery unknown: the connection lost after the message was handed over -----------------------------------
+
+
+class DropsAfterData(Inbox):
+    """Keeps the message, then drops the connection before answering 250: the sender cannot know it went out."""
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        server.transport.close()
+        return "250 Message accepted for delivery"  # never reaches the client
+
+
+class DropsAtRecipient(Inbox):
+    """Drops the connection before any message data was sent."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        server.transport.close()
+        return "250 OK"
+
+
+def test_a_connection_lost_after_data_is_delivery_unknown_and_never_sent_again(mail_app):
+    app = mail_app
+    first = request_copy(app, "kari", "D-001")
+    second = request_copy(app, "anna", "I-001")
+    with SMTPServer(DropsAfterData(), app.config["MAIL_PORT"]) as server:
+        result = run_job(app)
+        assert (result.sent, result.unknown, result.retrying) == (0, 2, 0)
+        later = load(app, first).next_attempt_at + timedelta(hours=2)
+        assert run_job(app, now=later).sent == 0
+        assert sorted(m["Subject"].split()[1] for _, m in server.handler.messages) == ["D-001", "I-001"], \
+            "each message reached the server once, and was not sent again"
+    for request_id in (first, second):
+        unknown = load(app, request_id)
+        assert (unknown.status, unknown.attempts, unknown.error_kind) == ("unknown", 1, "after_data")
+        assert "closed the connection" in unknown.last_error
+
+
+def test_delivery_unknown_is_shown_on_my_account_in_every_language(mail_app, client):
+    from tests.world import PASSWORD
+
+    app = mail_app
+    request_copy(app, "kari", "D-001")
+    with SMTPServer(DropsAfterData(), app.config["MAIL_PORT"]):
+        run_job(app)
+    client.post("/login", data={"email": USERS["kari"][0], "password": PASSWORD})
+    page = client.get("/account").get_data(as_text=True)
+    assert "Delivery unknown" in page and "may have arrived" in page
+    client.post("/language", data={"lang": "nb"})
+    page = client.get("/account").get_data(as_text=True)
+    assert "Levering ukjent" in page
+
+
+def test_a_connection_lost_before_data_is_retried_as_before(mail_app):
+    app = mail_app
+    request_id = request_copy(app, "kari", "D-001")
+    with SMTPServer(DropsAtRecipient(), app.config["MAIL_PORT"]) as server:
+        result = run_job(app)
+        assert (result.sent, result.unknown, result.retrying) == (0, 0, 1)
+        assert server.handler.messages == []
+    waiting = load(app, request_id)
+    assert (waiting.status, waiting.error_kind) == ("pending", "temporary")
+    with SMTPServer(Inbox(), app.config["MAIL_PORT"]) as server:
+        assert run_job(app, now=waiting.next_attempt_at + timedelta(seconds=1)).sent == 1
+        assert len(server.handler.messages) == 1
+
+
+def test_the_operator_resends_a_delivery_unknown_deliberately(mail_app):
+    from click.testing import CliRunner
+
+    app = mail_app
+    request_id = request_copy(app, "kari", "D-001")
+    with SMTPServer(DropsAfterData(), app.config["MAIL_PORT"]):
+        run_job(app)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["deliveries-unknown"])
+    assert listed.exit_code == 0 and f"request {request_id}" in listed.output and "D-001" in listed.output
+    assert runner.invoke(args=["resend", "request", "999999"]).exit_code != 0
+    resent = runner.invoke(args=["resend", "request", str(request_id)])
+    assert resent.exit_code == 0, resent.output
+    assert load(app, request_id).status == "pending"
+    with SMTPServer(Inbox(), app.config["MAIL_PORT"]) as server:
+        assert run_job(app).sent == 1 and len(server.handler.messages) == 1
+    assert load(app, request_id).status == "completed"
+    assert runner.invoke(args=["resend", "request", str(request_id)]).exit_code != 0, "only an unknown one"
+
+
+class DropsAtSecondRecipient(Inbox):
+    """Takes the first message; drops the connection at the recipient of the next (before its data)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.messages:
+            server.transport.close()
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_failure_before_data_on_a_kept_connection_is_retried_not_unknown(mail_app):
+    """The job keeps one connection for a run: the first message's hand-over must not colour the second's failure."""
+    app = mail_app
+    first = request_copy(app, "kari", "D-001")
+    second = request_copy(app, "sara", "R2-001")
+    with SMTPServer(DropsAtSecondRecipient(), app.config["MAIL_PORT"]):
+        result = run_job(app)
+    assert (result.sent, result.unknown, result.retrying) == (1, 0, 1)
+    assert load(app, first).status == "completed"
+    assert (load(app, second).status, load(app, second).error_kind) == ("pending", "temporary")

@@ -382,6 +382,14 @@ def test_card_order_waits_for_the_gateway_then_is_invoiced_as_paid(world, db_con
 
 
 # Pages ---------------------------------------------------------------------------------------
+def order_form(client) -> dict:
+    """What the checkout's Place order form carries besides what the test sends: the cart's version as shown."""
+    import re
+
+    version = re.search(r'name="cart_version" value="(\d+)"', client.get("/checkout").get_data(as_text=True))
+    return {"cart_version": version.group(1) if version else ""}
+
+
 def fill(who, *items):
     from models import db
 
@@ -392,7 +400,7 @@ def fill(who, *items):
 def test_place_order_on_account_shows_the_confirmation(world, client, auth):
     fill("kari", ("A-100", "10"))
     auth.login("kari")
-    response = client.post("/orders", data={"payment_method": "on_account"})
+    response = client.post("/orders", data=order_form(client) | {"payment_method": "on_account"})
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location.endswith("/orders/SO-000001")
@@ -433,7 +441,7 @@ def test_refused_order_page_shows_the_available_credit(world, client, auth):
         set_limit("DIST-1", Decimal("5000.00"))
     fill("kari", ("A-100", "10"))
     auth.login("kari")
-    response = client.post("/orders", data={"payment_method": "on_account"})
+    response = client.post("/orders", data=order_form(client) | {"payment_method": "on_account"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Order not placed" in html
@@ -442,7 +450,7 @@ def test_refused_order_page_shows_the_available_credit(world, client, auth):
     with db.connection_context():
         assert SalesOrder.select().count() == 0 and in_cart("kari") == 1
     # htmx gets the message alone, for the page's message area
-    response = client.post("/orders", data={"payment_method": "on_account"}, headers={"HX-Request": "true"})
+    response = client.post("/orders", data=order_form(client) | {"payment_method": "on_account"}, headers={"HX-Request": "true"})
     assert response.status_code == 422 and response.headers["HX-Retarget"] == "#messages"
     assert "1,500.00" in response.get_data(as_text=True)
 
@@ -451,7 +459,7 @@ def test_refused_order_page_shows_the_available_credit(world, client, auth):
 def test_unknown_payment_method_is_refused(world, client, auth, method):
     fill("kari", ("A-100", "1"))
     auth.login("kari")
-    response = client.post("/orders", data={"payment_method": method})
+    response = client.post("/orders", data=order_form(client) | {"payment_method": method})
     assert response.status_code == 422
     assert "Choose a payment method" in response.get_data(as_text=True)
 
@@ -459,7 +467,7 @@ def test_unknown_payment_method_is_refused(world, client, auth, method):
 def test_order_pages_of_other_companies_answer_404(world, client, auth):
     fill("kari", ("A-100", "1"))
     auth.login("kari")
-    client.post("/orders", data={"payment_method": "on_account"})
+    client.post("/orders", data=order_form(client) | {"payment_method": "on_account"})
     for who, status in [("sara", 200), ("nina", 200), ("anna", 404)]:
         auth.logout()
         auth.login(who)
@@ -479,7 +487,7 @@ def test_my_account_shows_billing_credit_and_orders(world, client, auth, app):
     assert "No orders yet." in html
     assert "Net 30 days, 2 % cash discount within 10 days" in html
     assert 'role="meter"' in html and "96,500.00" in html  # available before the order
-    client.post("/orders", data={"payment_method": "on_account"})
+    client.post("/orders", data=order_form(client) | {"payment_method": "on_account"})
 
     html = client.get("/account").get_data(as_text=True)
     assert '<h2 id="h-orders">Orders</h2>' in html
@@ -530,7 +538,7 @@ def test_card_order_through_the_test_gateway(world, app, client, auth):
 
     fill("kari", ("A-100", "10"))
     auth.login("kari")
-    declined = _pay_on_gateway(client, client.post("/orders", data={"payment_method": "card"}),
+    declined = _pay_on_gateway(client, client.post("/orders", data=order_form(client) | {"payment_method": "card"}),
                                "4000 0000 0000 0002")
     response = client.get(declined)
     assert response.status_code == 303  # back to the checkout, where the message is shown
@@ -540,7 +548,7 @@ def test_card_order_through_the_test_gateway(world, app, client, auth):
         assert SalesOrder.select().where(SalesOrder.status == OPEN).count() == 0
     assert client.get("/orders/SO-000001").status_code == 404  # never placed
 
-    back = _pay_on_gateway(client, client.post("/orders", data={"payment_method": "card"}), "4242 4242 4242 4242")
+    back = _pay_on_gateway(client, client.post("/orders", data=order_form(client) | {"payment_method": "card"}), "4242 4242 4242 4242")
     tampered = back.replace("status=approved", "status=approved&x=1").replace("amount=1612.50", "amount=1.00")
     assert client.get(tampered).status_code == 400
     response = client.get(back)

@@ -123,7 +123,7 @@ def test_filters_search_and_amounts(app, world, client, auth, clock):
     assert all_listed(client, invoice_to=(today - timedelta(days=30)).isoformat()) == {"D-002", "D-003"}
     assert all_listed(client, invoice_from=(today - timedelta(days=20)).isoformat(),
                       invoice_to=(today - timedelta(days=3)).isoformat()) == {"D-001", "D-004"}
-    html = client.get("/invoices?due_from=2026-13-45&aging=old&order_account=%00").get_data(as_text=True)
+    html = client.get("/invoices?due_from=2026-13-45&aging=old&order_account=" + "X" * 41).get_data(as_text=True)
     assert "was not a date" in html and "aging filter is unknown" in html and "order account is not valid" in html
     client.post("/language", data={"lang": "nb"})
     assert all_listed(client, q="1 000,00") == {"D-004"}  # as Norwegian writes it

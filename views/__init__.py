@@ -3,11 +3,12 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (account, auth, cart, checkout, credit_notes, errors, gateway, invoices, language, orders, password,
-                   payments, products, requests, statements, users)
+    from . import (account, auth, cart, checkout, credit_notes, errors, gateway, input_guard, invoices, language, orders,
+                   password, payments, products, requests, statements, users)
     from .context import register_context
 
-    for module in (auth, errors, invoices, credit_notes, account, language, orders, requests, cart, products, checkout,
-                   gateway, statements, payments, password, users):
+    # input_guard first: its check runs before every other blueprint's.
+    for module in (input_guard, auth, errors, invoices, credit_notes, account, language, orders, requests, cart,
+                   products, checkout, gateway, statements, payments, password, users):
         app.register_blueprint(module.bp)
     register_context(app)

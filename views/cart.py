@@ -61,13 +61,10 @@ def update():
             amounts[line.id] = request.form[f"amount-{line.id}"]
         if line.product_id and f"quantity-{line.id}" in request.form:
             quantities[line.id] = request.form[f"quantity-{line.id}"]
+    # All or nothing, a constant number of statements however many lines the form has.
     errors = cart.set_amounts(amounts, clock.today()) if amounts else {}
-    if not errors:
-        for line_id, text in quantities.items():
-            try:
-                cart.set_quantity(line_id, text)
-            except CartError as error:
-                errors[line_id] = error
+    if not errors and quantities:
+        errors = cart.set_quantities(quantities)
     if errors:
         return _cart_page(cart, errors, {**amounts, **quantities}, 422)
     if request.form.get("action") == "checkout":

@@ -64,8 +64,11 @@ def place():
     cart = Cart.for_user(current_user)
     if cart.kind == INVOICES:
         return _refused(OrderRefused("invoice_cart"))
+    version = _form_cart_version()
+    if version is None:  # a form that never showed this cart (no version): the buyer has not seen what is ordered
+        return _refused(OrderRefused("cart_changed"), 409)
     try:
-        order = place_order(current_user, cart, method, cart_version=_form_cart_version(),
+        order = place_order(current_user, cart, method, cart_version=version,
                             buyer_reference=request.form.get("buyer_reference"),
                             delivery_address=request.form.get("delivery_address"))
     except OrderRefused as error:
