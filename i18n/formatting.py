@@ -170,25 +170,12 @@ def when(value: datetime | None, style: str = "short") -> str:
 
 
 # Reading numbers back -------------------------------------------------------------------------------
-def parse_amount_text(text: str, locale=None) -> Decimal | None:
-    """An amount as the reader's language writes it ('9,181.25' / '9181.25' in English, '9 181,25' / '9181,25'
-    in Norwegian and Polish), or None when `text` is not one. Grouping must be where the language puts it."""
-    from babel.numbers import NumberFormatError, parse_decimal
+def parse_amount_text(text: str, locale=None, currency: str | None = None) -> Decimal | None:
+    """An amount as the reader's language writes it ('9,181.25' / '9181.25' in English, '9 181,25' / '1.234,50'
+    in Norwegian and Polish), or None when `text` is not one — the rules of i18n/amounts.py."""
+    from .amounts import AmountRefused, parse_amount
 
-    text = (text or "").strip().replace("\u202f", "\u00a0")
-    if not text or len(text) > 20 or not any(ch.isdigit() for ch in text):
+    try:
+        return parse_amount(text, locale_name(locale), currency)
+    except AmountRefused:
         return None
-    if not all(ch.isdigit() or ch in ".,\u00a0 '-" for ch in text):
-        return None
-    name = locale_name(locale)
-    candidates = [text]
-    if " " in text:  # a space typed for the group separator of languages that write a (no-break) space
-        candidates.append(text.replace(" ", "\u00a0"))
-    for candidate in candidates:
-        try:
-            value = parse_decimal(candidate, locale=name, strict=True)
-        except (NumberFormatError, ValueError):
-            continue
-        if value.is_finite() and value.as_tuple().exponent >= -2 and abs(value) < Decimal("1e12"):
-            return value.quantize(Decimal("0.01"))
-    return None

@@ -17,6 +17,10 @@ from decimal import Decimal
 
 from peewee import JOIN, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
+from i18n.amounts import AmountRefused
+from i18n.amounts import parse_amount as read_amount
+from i18n.formatting import locale_name
+
 from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
 from .credit_note import CreditNote, open_credit_notes
 from .customer import Customer, User
@@ -75,20 +79,15 @@ def default_amount(invoice: Invoice, on: date | None = None) -> Decimal:
     return offer.pay_amount if offer is not None else invoice.balance
 
 
-def parse_amount(text, balance: Decimal, currency: str | None = None) -> Decimal:
-    """A user-typed amount to pay, checked against `balance`. Raises CartError with the reason."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        raise CartError("amount_missing", "amount")
-    if isinstance(text, str) and len(text) > 40:
-        raise CartError("amount_not_number", "amount")
+def parse_amount(text, balance: Decimal, currency: str | None = None, lang: str | None = None) -> Decimal:
+    """A user-typed amount to pay, as the reader's language writes it (i18n/amounts.py), checked against
+    `balance`. Raises CartError with the reason."""
     try:
-        value = parse_decimal(text, places=None)
-    except AmountError as error:
-        if "large" in str(error):
+        value = read_amount(text, lang or locale_name(), currency)
+    except AmountRefused as refused:
+        if refused.code == "amount_too_large":
             raise CartError("amount_over_balance", "amount", balance=balance, currency=currency) from None
-        raise CartError("amount_not_number", "amount") from None
-    if value.as_tuple().exponent < -2:
-        raise CartError("amount_decimals", "amount")
+        raise CartError(refused.code, "amount", **refused.params) from None
     if value <= ZERO:
         raise CartError("amount_not_positive", "amount")
     if value > balance:
