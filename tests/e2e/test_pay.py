@@ -50,9 +50,10 @@ def sign_in_at(page, server, email=KARI):
 
 def empty_cart(page, server):
     page.goto(server.url + "/cart")
-    button = page.get_by_role("button", name="Empty cart")
-    if button.count():
-        button.click()
+    link = page.get_by_role("link", name="Empty cart")
+    if link.count():
+        link.click()
+        page.get_by_role("button", name="Yes, empty the cart").click()
         expect(page.get_by_text("Your cart is empty.")).to_be_visible()
 
 
