@@ -81,6 +81,8 @@ TEXTS = {
     "unverified_result": lambda p: _("The payment result could not be verified, so nothing was recorded."),
     "total_mismatch": lambda p: _("The payment did not match the checkout total, so nothing was recorded and "
                                   "you were not charged."),
+    "cart_paid_elsewhere": lambda p: _(
+        "This cart was already paid in another window — see the receipt. This second payment was not charged."),
     "cart_changed_after_start": lambda p: _(
         "Your cart changed after this payment was started, so it was not recorded and you were not charged. "
         "Check the cart and pay again."),
