@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from models import db, open_database
 from models.signed_in import signed_in_user
+from i18n.formatting import check_zone
 from services.seller import DEFAULTS as SELLER_DEFAULTS
 from services.seller import seller_from
-from views.language import select_locale
+from views.language import select_locale, select_timezone
 
 BASE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "nb", "pl")
@@ -53,6 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="en",
+        # Times are shown in the customer's zone by its country (NO, PL); this for every other reader.
+        SETTLE_TIME_ZONE=os.environ.get("SETTLE_TIME_ZONE") or "Europe/Oslo",
         BABEL_TRANSLATION_DIRECTORIES=str(BASE_DIR / "translations"),
         LANGUAGES=LANGUAGES,
         MAIL_SERVER=os.environ.get("MAIL_SERVER"),
@@ -61,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD"),
         MAIL_USE_TLS=(os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")),
         MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost",
+        PORTAL_URL=os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000",  # links in emails
         MAIL_OUTBOX=os.environ.get("MAIL_OUTBOX") or str(instance / "outbox"),
         REDIS_URL=os.environ.get("REDIS_URL"),
         PAYMENT_GATEWAY=os.environ.get("PAYMENT_GATEWAY") or ("test" if development else ""),
@@ -82,13 +86,14 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
     seller_from(app.config)  # a bad SELLER_* setting stops the start, naming the setting
+    app.config["BABEL_DEFAULT_TIMEZONE"] = check_zone(app.config["SETTLE_TIME_ZONE"])
 
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)
     app.extensions["settle_database"] = database
 
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)  # views/language.py
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)  # views/language.py
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
