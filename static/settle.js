@@ -169,7 +169,7 @@
   function updateCartTotal(form) {
     if (form.hasAttribute("data-credits")) return;  // credit notes follow the amounts: the server redraws
     var total = document.getElementById("cart-total"), note = document.getElementById("cart-total-note");
-    if (!total || !note || !total.dataset.sample) return;
+    if (!total || !note || !form.dataset.moneySample) return;
     var tokens = (form.dataset.currencyTokens || "").split(" ");
     var sum = 0, left = [];
     form.querySelectorAll("input.amount-input").forEach(function (input) {
@@ -184,7 +184,7 @@
         sum += from && cents >= centsOf(from) ? centsOf(from) : cents;
       }
     });
-    var text = formatMoney(sum, total.dataset.sample, total.dataset.sampleSmall || "");
+    var text = formatMoney(sum, form.dataset.moneySample, form.dataset.moneySampleSmall || "");
     if (text === null) return;
     total.textContent = text;
     note.textContent = left.length ? (left.length === 1 ? note.dataset.one : note.dataset.many)
