@@ -157,7 +157,8 @@ def test_fields_show_their_currency_and_the_total_excludes_a_wrong_field(big, ap
     with db.connection_context():
         other = CartLine.select().order_by(CartLine.id.desc()).get().id
     page = client.get("/cart").get_data(as_text=True)
-    assert page.count('<span class="amount-currency">NOK</span>') == 2
+    assert len(re.findall(r'<span class="amount-currency" id="(amount-\d+-currency)">NOK</span>', page)) == 2
+    assert f'aria-describedby="amount-{line}-currency"' in page, "the field's description names its currency"
     # Correcting BIG-1 while D-004's field still holds a wrong amount: the total leaves D-004 out and says so.
     response = client.post(f"/cart/lines/{line}/amount", headers=HTMX,
                            data={f"amount-{line}": "500", f"amount-{other}": "1,0,0"})
