@@ -89,6 +89,7 @@ def test_your_reference_and_delivery_address_reach_the_order(kari, finance_serve
     page.goto(finance_server.url + "/products")
     page.get_by_label("Quantity for Coffee beans, 1 kg").fill("2")
     page.get_by_role("button", name="Add Coffee beans, 1 kg to cart").click()
+    expect(page.get_by_text("In your cart: 2.")).to_be_visible()  # added before leaving the page
     page.goto(finance_server.url + "/checkout")
     expect(page.get_by_role("row", name=re.compile(r"^VAT 15 % of"))).to_be_visible()
     page.get_by_label("Your reference").fill("PO-4471")
