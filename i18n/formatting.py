@@ -234,9 +234,10 @@ def _day(value: date, style: str, locale: str) -> str:
     return babel_format_date(value, style, locale=locale)
 
 
-def when(value: datetime | None, locale=None) -> str:
+def when(value: datetime | None, style: str = "medium", locale=None) -> str:
     """A stored (UTC, naive) moment as the date, time and zone of the reader: 'Nov 30, 2026, 8:31 AM CET',
-    '30. nov. 2026, 08:31 CET', '30 lis 2026, 08:31 CET'."""
+    '30. nov. 2026, 08:31 CET', '30 lis 2026, 08:31 CET'. One style everywhere: `style` is accepted for callers
+    written before, and ignored."""
     if not value:
         return ""
     name = locale_name(locale)
