@@ -28,6 +28,7 @@ EXTRA = {"customers": [], "users": [], "products": [], "invoices": [
     _invoice("E2E-PART", "RET-1"), _invoice("E2E-DISC", "DIST-1"), _invoice("E2E-DECL", "RET-1"),
     _invoice("E2E-LIST", "RET-1"), _invoice("E2E-PAGE", "RET-1"), _invoice("E2E-AMT", "RET-1"),
     _invoice("E2E-EXCL", "RET-1"), _invoice("E2E-AXE", "RET-1"), _invoice("E2E-REM", "RET-1"),
+    _invoice("E2E-TWO", "RET-1"),
 ]}
 
 
@@ -169,3 +170,23 @@ def test_reloading_the_receipt_and_going_back_pays_once(page, pay_server):
     expect(page.locator("main")).to_contain_text("NOK\u00a01,150.00")
     payments = page.get_by_role("link", name=re.compile(r"^Receipt TEST-"))
     expect(payments).to_have_count(1)
+
+
+def test_two_windows_the_second_is_told_the_first_paid(page, pay_server):
+    """Two windows on the checkout page; the first pays. The second's Pay now does not start another payment: it
+    says the cart was already paid in another window, with the way to that receipt."""
+    sign_in_at(page, pay_server)
+    add_to_cart(page, pay_server, "E2E-TWO")
+    page.goto(pay_server.url + "/checkout")
+    second = page.context.new_page()
+    second.goto(pay_server.url + "/checkout")
+    expect(second.get_by_role("button", name="Pay now")).to_be_visible()
+    pay_with(page, "4242424242424242")
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible()
+    second.get_by_role("button", name="Pay now").click()
+    expect(second.get_by_text("This cart was already paid in another window — see the receipt.")).to_be_visible()
+    expect(second.get_by_label("Card number")).to_have_count(0)
+    second.get_by_role("link", name=re.compile(r"^Receipt TEST-")).click()
+    expect(second.get_by_role("heading", name="Payment received", exact=True)).to_be_visible()
+    expect(second.get_by_role("row", name=re.compile("E2E-TWO"))).to_contain_text("NOK\u00a01,250.00")
+    second.close()
