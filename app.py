@@ -64,7 +64,6 @@ def create_app(config: dict | None = None) -> Flask:
         MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD"),
         MAIL_USE_TLS=(os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")),
         MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost",
-        PORTAL_URL=os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000",  # links in emails
         MAIL_OUTBOX=os.environ.get("MAIL_OUTBOX") or str(instance / "outbox"),
         REDIS_URL=os.environ.get("REDIS_URL"),
         PAYMENT_GATEWAY=os.environ.get("PAYMENT_GATEWAY") or ("test" if development else ""),

@@ -175,7 +175,7 @@ def sender_address(config=None) -> str:
 
 def portal_url(endpoint: str | None = None, **values) -> str:
     """An absolute link into the portal for an email, from PORTAL_URL (the job runs outside any request)."""
-    base = urlsplit(current_app.config.get("PORTAL_URL") or "http://127.0.0.1:5000")
+    base = urlsplit(current_app.config.get("PORTAL_URL") or os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000")
     if endpoint is None:
         return f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}/"
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
