@@ -10,9 +10,9 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from i18n.formatting import check_zone
 from models import db, open_database
 from models.signed_in import signed_in_user
-from i18n.formatting import check_zone
 from services.seller import DEFAULTS as SELLER_DEFAULTS
 from services.seller import seller_from
 from views.language import select_locale, select_timezone
