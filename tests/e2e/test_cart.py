@@ -151,3 +151,10 @@ def test_the_live_total_reads_amounts_like_the_server(page, pay_server):
     amount.fill("NOK 1,000")
     expect(page.locator("#cart-total")).to_have_text("NOK\u00a01,000.00")
     expect(page.locator("#cart-total-note")).to_have_text("")
+    # Empty cart asks first, in place; Keep the cart leaves it as it was.
+    page.get_by_role("link", name="Empty cart").click()
+    expect(page.get_by_role("button", name="Yes, empty the cart")).to_be_focused()
+    expect(page.get_by_role("group", name="Empty the cart? Its 1 line will be removed.")).to_be_visible()
+    assert_accessible(page, "Empty cart asking first")
+    page.get_by_role("link", name="Keep the cart").click()
+    expect(page.get_by_label("Amount to pay for E2E-AMT")).to_be_visible()

@@ -113,6 +113,7 @@ def test_partial_payment_through_the_test_gateway(page, pay_server):
     page.go_back()
     expect(page.get_by_role("heading", name="Payment complete")).to_be_visible()
     expect(page.get_by_label("Card number")).to_have_count(0)
+    assert_accessible(page, "the gateway's page of a payment already made")
     page.get_by_role("link", name="Return to the portal and see the receipt").click()
     expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible()
     expect(cart_link(page)).to_contain_text("(0)")
