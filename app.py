@@ -10,10 +10,11 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from i18n.formatting import check_zone
 from models import db, open_database
 from services.seller import DEFAULTS as SELLER_DEFAULTS
 from services.seller import seller_from
-from views.language import select_locale
+from views.language import select_locale, select_timezone
 
 BASE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "nb", "pl")
@@ -55,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
         PORTAL_URL=os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000",  # links in emails start with it
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="en",
+        # Times are shown in the customer's zone by its country (NO, PL); this for every other reader.
+        SETTLE_TIME_ZONE=os.environ.get("SETTLE_TIME_ZONE") or "Europe/Oslo",
         BABEL_TRANSLATION_DIRECTORIES=str(BASE_DIR / "translations"),
         LANGUAGES=LANGUAGES,
         MAIL_SERVER=os.environ.get("MAIL_SERVER"),
@@ -86,13 +89,14 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
     seller_from(app.config)  # a bad SELLER_* setting stops the start, naming the setting
+    app.config["BABEL_DEFAULT_TIMEZONE"] = check_zone(app.config["SETTLE_TIME_ZONE"])
 
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)
     app.extensions["settle_database"] = database
 
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)  # views/language.py
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)  # views/language.py
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -7,14 +7,18 @@ these functions, so an amount reads the same wherever it appears.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_datetime_format
+from babel.dates import get_timezone as get_babel_timezone
 from babel.numbers import format_currency, format_decimal
-from flask_babel import format_datetime as flask_format_datetime
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 
 DEFAULT_LOCALE = "en"
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -149,10 +153,78 @@ def _percent(value: Decimal, locale: str) -> str:
 
 
 # Dates and times ----------------------------------------------------------------------------------
-def day(value: date | None, style: str = "medium", locale=None) -> str:
-    """A date in Babel's `style` ('medium': 'Nov 30, 2026' / '30. nov. 2026' / '30 lis 2026')."""
+# One style per language everywhere — pages, PDFs and emails: Babel's medium date ('Nov 30, 2026' / '30. nov. 2026' /
+# '30 lis 2026'), and for a moment that date with the time and the zone of the reader ('Nov 30, 2026, 8:31 AM CET').
+# Moments are stored in UTC (naive); they are shown in the zone of the reader's customer: by its country
+# (ZONES), else SETTLE_TIME_ZONE (Flask-Babel's default time zone, views/language.py: select_timezone).
+ZONES = {"NO": "Europe/Oslo", "PL": "Europe/Warsaw"}
+DEFAULT_ZONE = "Europe/Oslo"
+_FORCED_ZONE: ContextVar[str | None] = ContextVar("settle_forced_zone", default=None)
+
+
+def zone_for(country: str | None, default: str | None = None) -> str:
+    """The time zone name for a customer in `country` (ISO 3166 alpha-2)."""
+    return ZONES.get((country or "").upper()) or default or _default_zone()
+
+
+def _default_zone() -> str:
+    try:
+        from flask import current_app
+
+        return current_app.config.get("SETTLE_TIME_ZONE") or DEFAULT_ZONE
+    except RuntimeError:  # outside the app
+        return DEFAULT_ZONE
+
+
+def check_zone(name: str) -> str:
+    """`name` if it is a time zone of the tz database; a ValueError naming SETTLE_TIME_ZONE otherwise."""
+    try:
+        _zone(name)
+    except LookupError:
+        raise ValueError(f"SETTLE_TIME_ZONE: {name!r} is not a time zone (for example Europe/Oslo)") from None
+    return name
+
+
+@contextmanager
+def in_zone(name: str | None):
+    """Format moments in zone `name` inside the block (an email or PDF made for a reader outside a request)."""
+    token = _FORCED_ZONE.set(name)
+    try:
+        yield
+    finally:
+        _FORCED_ZONE.reset(token)
+
+
+def reader_zone():
+    """The zone moments are shown in now: a forced one (in_zone), the request's (Flask-Babel), else the default."""
+    forced = _FORCED_ZONE.get()
+    if forced:
+        return _zone(forced)
+    try:
+        found = get_timezone()
+    except RuntimeError:
+        found = None
+    return found if found is not None else _zone(_default_zone())
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str):
+    return get_babel_timezone(name)
+
+
+def local_moment(value: datetime):
+    """A stored moment (naive means UTC) in the reader's zone."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(reader_zone())
+
+
+def day(value: date | datetime | None, style: str = "medium", locale=None) -> str:
+    """A date in Babel's medium style ('Nov 30, 2026' / '30. nov. 2026' / '30 lis 2026'); a moment (datetime) gives
+    the date it was in the reader's zone."""
     if not value:
         return ""
+    if isinstance(value, datetime):
+        value = local_moment(value).date()
     return _day(value, style, locale_name(locale))
 
 
@@ -162,33 +234,38 @@ def _day(value: date, style: str, locale: str) -> str:
     return babel_format_date(value, style, locale=locale)
 
 
-def when(value: datetime | None, style: str = "short") -> str:
-    """A stored (UTC, naive) moment in the reader's language and the portal's time zone (Flask-Babel's)."""
+def when(value: datetime | None, style: str = "medium", locale=None) -> str:
+    """A stored (UTC, naive) moment as the date, time and zone of the reader: 'Nov 30, 2026, 8:31 AM CET',
+    '30. nov. 2026, 08:31 CET', '30 lis 2026, 08:31 CET'. One style everywhere: `style` is accepted for callers
+    written before, and ignored."""
     if not value:
         return ""
-    return flask_format_datetime(value, style)
+    name = locale_name(locale)
+    local = local_moment(value)
+    time = babel_format_time(local, "short", locale=name)
+    return (get_datetime_format("medium", locale=name).replace("{1}", _day(local.date(), "medium", name))
+            .replace("{0}", f"{time} {local.tzname()}"))
+
+
+# Sentences ----------------------------------------------------------------------------------------------
+_DOUBLE_PERIOD = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def sentence(text):
+    """A sentence whose placeholder ended in a period where the sentence ends too ("… Sp. z o.o.." in any
+    language's word order): one period, an ellipsis left alone. Markup stays Markup."""
+    if not text or ".." not in text:
+        return text
+    return text.__class__(_DOUBLE_PERIOD.sub(".", str(text)))
 
 
 # Reading numbers back -------------------------------------------------------------------------------
-def parse_amount_text(text: str, locale=None) -> Decimal | None:
-    """An amount as the reader's language writes it ('9,181.25' / '9181.25' in English, '9 181,25' / '9181,25'
-    in Norwegian and Polish), or None when `text` is not one. Grouping must be where the language puts it."""
-    from babel.numbers import NumberFormatError, parse_decimal
+def parse_amount_text(text: str, locale=None, currency: str | None = None) -> Decimal | None:
+    """An amount as the reader's language writes it ('9,181.25' / '9181.25' in English, '9 181,25' / '1.234,50'
+    in Norwegian and Polish), or None when `text` is not one — the rules of i18n/amounts.py."""
+    from .amounts import AmountRefused, parse_amount
 
-    text = (text or "").strip().replace("\u202f", "\u00a0")
-    if not text or len(text) > 20 or not any(ch.isdigit() for ch in text):
+    try:
+        return parse_amount(text, locale_name(locale), currency)
+    except AmountRefused:
         return None
-    if not all(ch.isdigit() or ch in ".,\u00a0 '-" for ch in text):
-        return None
-    name = locale_name(locale)
-    candidates = [text]
-    if " " in text:  # a space typed for the group separator of languages that write a (no-break) space
-        candidates.append(text.replace(" ", "\u00a0"))
-    for candidate in candidates:
-        try:
-            value = parse_decimal(candidate, locale=name, strict=True)
-        except (NumberFormatError, ValueError):
-            continue
-        if value.is_finite() and value.as_tuple().exponent >= -2 and abs(value) < Decimal("1e12"):
-            return value.quantize(Decimal("0.01"))
-    return None

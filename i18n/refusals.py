@@ -6,9 +6,11 @@ code raised in models/ has its own).
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import gettext as _
 
-from .formatting import money, percent
+from .formatting import money, number, percent
 
 
 def _money(params, key="amount", currency_key="currency") -> str:
@@ -23,6 +25,14 @@ TEXTS = {
     "amount_missing": lambda p: _("Enter the amount to pay."),
     "amount_not_number": lambda p: _("Enter a number, for example 1250.00."),
     "amount_decimals": lambda p: _("Use at most 2 decimals."),
+    "amount_ambiguous": lambda p: _(
+        "“%(typed)s” is unclear: “%(mark)s” may separate thousands or decimals. Type %(plain)s for %(thousands)s, "
+        "or at most 2 decimals, for example %(example)s.", typed=p["typed"], mark=p["mark"], plain=p["plain"],
+        thousands=number(Decimal(p["plain"]), 0), example=p["example"]),
+    "amount_other_currency": lambda p: _(
+        "This amount is paid in %(currency)s, not %(typed)s. Type the amount in %(currency)s.",
+        currency=p["currency"], typed=p["typed"]),
+    "amount_too_large": lambda p: _("That amount is too large."),
     "amount_not_positive": lambda p: _("Enter an amount greater than zero."),
     "amount_over_balance": lambda p: _("Enter at most the balance, %(balance)s.", balance=_money(p, "balance")),
     "quantity_missing": lambda p: _("Enter a quantity."),
@@ -71,6 +81,8 @@ TEXTS = {
     "unverified_result": lambda p: _("The payment result could not be verified, so nothing was recorded."),
     "total_mismatch": lambda p: _("The payment did not match the checkout total, so nothing was recorded and "
                                   "you were not charged."),
+    "cart_paid_elsewhere": lambda p: _(
+        "This cart was already paid in another window — see the receipt. This second payment was not charged."),
     "cart_changed_after_start": lambda p: _(
         "Your cart changed after this payment was started, so it was not recorded and you were not charged. "
         "Check the cart and pay again."),

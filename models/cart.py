@@ -17,6 +17,10 @@ from decimal import Decimal
 
 from peewee import JOIN, Case, DateTimeField, DecimalField, ForeignKeyField, IntegerField, IntegrityError, fn
 
+from i18n.amounts import AmountRefused
+from i18n.amounts import parse_amount as read_amount
+from i18n.formatting import locale_name
+
 from . import BaseModel, clock, db, is_postgres, lock_rows, write_transaction
 from .credit_note import CreditNote, open_credit_notes
 from .customer import Customer, User
@@ -75,20 +79,15 @@ def default_amount(invoice: Invoice, on: date | None = None) -> Decimal:
     return offer.pay_amount if offer is not None else invoice.balance
 
 
-def parse_amount(text, balance: Decimal, currency: str | None = None) -> Decimal:
-    """A user-typed amount to pay, checked against `balance`. Raises CartError with the reason."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        raise CartError("amount_missing", "amount")
-    if isinstance(text, str) and len(text) > 40:
-        raise CartError("amount_not_number", "amount")
+def parse_amount(text, balance: Decimal, currency: str | None = None, lang: str | None = None) -> Decimal:
+    """A user-typed amount to pay, as the reader's language writes it (i18n/amounts.py), checked against
+    `balance`. Raises CartError with the reason."""
     try:
-        value = parse_decimal(text, places=None)
-    except AmountError as error:
-        if "large" in str(error):
+        value = read_amount(text, lang or locale_name(), currency)
+    except AmountRefused as refused:
+        if refused.code == "amount_too_large":
             raise CartError("amount_over_balance", "amount", balance=balance, currency=currency) from None
-        raise CartError("amount_not_number", "amount") from None
-    if value.as_tuple().exponent < -2:
-        raise CartError("amount_decimals", "amount")
+        raise CartError(refused.code, "amount", **refused.params) from None
     if value <= ZERO:
         raise CartError("amount_not_positive", "amount")
     if value > balance:
@@ -225,12 +224,14 @@ class Cart(BaseModel):
         accounts = {line.invoice.invoice_account_id for line in self.invoice_lines()}
         return open_credit_notes(user, accounts, self.currency)
 
-    def credit_plan(self) -> list[CreditUse]:
+    def credit_plan(self, excluding=frozenset()) -> list[CreditUse]:
         """What each chosen credit note pays of which invoice: in the order chosen, against the invoices of its own
-        invoice account and currency in the order they were added, never more than an invoice's amount to pay."""
+        invoice account and currency in the order they were added, never more than an invoice's amount to pay
+        (nothing of the lines in `excluding`)."""
         if self.kind != INVOICES:
             return []
-        open_amount = {line.id: line.amount or ZERO for line in self.invoice_lines()}
+        open_amount = {line.id: ZERO if line.id in excluding else line.amount or ZERO
+                       for line in self.invoice_lines()}
         uses = []
         for credit_note in self.credit_notes():
             left = credit_note.remaining
@@ -256,6 +257,15 @@ class Cart(BaseModel):
     def to_pay(self) -> Decimal:
         """What the checkout charges: the amounts to pay less the credit notes used."""
         return self.total - self.credit_total
+
+    def to_pay_excluding(self, excluding) -> Decimal:
+        """What the checkout would charge without the lines in `excluding` (whose typed amounts are wrong): the
+        cart page's total never counts an amount the buyer is still correcting."""
+        excluding = frozenset(excluding)
+        kept = sum((line.amount or ZERO for line in self.lines() if line.id not in excluding), ZERO)
+        if self.kind != INVOICES:
+            return kept
+        return kept - sum((use.amount for use in self.credit_plan(excluding)), ZERO)
 
     def use_credit_note(self, credit_note: CreditNote, user: User) -> None:
         """Use an open credit note against the cart's invoices of its invoice account and currency."""
@@ -419,19 +429,26 @@ class Cart(BaseModel):
                 self._bump()
         return self.line(line.id)
 
+    def wrong_amounts(self, texts: dict) -> dict:
+        """{line id: CartError} for the typed amounts ({line id: text}) that would be refused; nothing is saved."""
+        errors = {}
+        for line in self.invoice_lines():
+            if line.id in texts:
+                try:
+                    parse_amount(texts[line.id], line.invoice.balance, line.invoice.currency)
+                except CartError as error:
+                    errors[line.id] = error
+        return errors
+
     def set_amounts(self, texts: dict, on: date | None = None) -> dict:
         """Set several amounts at once, all or nothing: {line id: text}. Returns {line id: CartError} when wrong."""
-        errors, parsed = {}, {}
-        for line in self.invoice_lines():
-            if line.id not in texts:
-                continue
-            try:
-                amount = parse_amount(texts[line.id], line.invoice.balance, line.invoice.currency)
-                parsed[line.id] = allocate(line.invoice, amount, on).charge
-            except CartError as error:
-                errors[line.id] = error
+        errors, parsed = self.wrong_amounts(texts), {}
         if errors:
             return errors
+        for line in self.invoice_lines():
+            if line.id in texts:
+                amount = parse_amount(texts[line.id], line.invoice.balance, line.invoice.currency)
+                parsed[line.id] = allocate(line.invoice, amount, on).charge
         changed = {line_id: amount for line_id, amount in parsed.items() if self.line(line_id).amount != amount}
         if changed:
             with write_transaction():

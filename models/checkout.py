@@ -188,6 +188,9 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
         if checkout.cart_id:
             cart = lock_rows(Cart.select().where(Cart.id == checkout.cart_id)).first()
         if cart is None or cart.version != checkout.cart_version:
+            other = paid_since(checkout.cart_id, checkout.cart_version, user) if cart is not None else None
+            if other is not None:  # not a change the buyer made: another window paid this cart
+                return _refuse(checkout, CheckoutError("cart_paid_elsewhere", receipt=other.gateway_reference))
             return _refuse(checkout, CheckoutError("cart_changed_after_start"))
         lines = list(CheckoutLine.select().where(CheckoutLine.checkout == checkout.id).order_by(CheckoutLine.invoice))
         invoices = {invoice.id: invoice for invoice in lock_rows(
@@ -257,6 +260,22 @@ def complete(user: User, reference: str, result, gateway: str = "", on: date | N
                discount=sum((line.discount for line in lines), ZERO),
                invoices=[[invoices[line.invoice_id].number, line.amount] for line in lines])
     return Outcome(checkout, PAID)
+
+
+def paid_since(cart_id, version: int, user: User) -> Checkout | None:
+    """The user's latest checkout that paid cart `cart_id` as it was at `version` or later — the payment another
+    window (or an earlier click) made since a page showing that version was opened — or None."""
+    if cart_id is None or version is None:
+        return None
+    return (Checkout.select().where(Checkout.cart == cart_id, Checkout.user == user.id,
+                                    Checkout.cart_version >= version, Checkout.status == PAID)
+            .order_by(Checkout.id.desc()).first())
+
+
+def status_of(reference: str) -> str | None:
+    """The status of checkout `reference` (the gateway's page asks whether its payment is done), or None."""
+    row = Checkout.select(Checkout.status).where(Checkout.reference == reference).first()
+    return row.status if row else None
 
 
 def cancel(user: User, reference: str) -> Checkout:

@@ -8,17 +8,16 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from i18n.formatting import money
+from i18n.formatting import day, money
 from models import checkout as payments
 from models.checkout import PAYMENT_RECEIPT  # noqa: F401 - the kind this module composes
 from models.customer import User
 from models.invoice import Invoice
 from models.signed_in import signed_in_user
 from models.statement import statement_for
-from services.mail import message_id_for
+from services.mail import email_context, message_id_for, portal_url, sender_address, written_for
 from services.receipt_pdf import render_receipt_pdf
 from services.statement_pdf import render_statement_pdf
 
@@ -31,7 +30,7 @@ def _locale(*choices) -> str:
 
 
 def _message(to: str, subject: str, message_id: str, text: str, html: str, pdf: bytes, filename: str):
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    sender = sender_address()
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -55,16 +54,16 @@ def compose_statement(request):
     user = signed_in_user(request.user_id)
     if user is None or not Invoice.visible_account_ids(user):
         return None
-    seller = current_app.config.get("SELLER_NAME") or "Settle"
-    with force_locale(_locale(getattr(request, "locale", None), user.locale)):
+    with written_for(user, _locale(getattr(request, "locale", None), user.locale)):
         statement = statement_for(user, request.as_of)
         pdf = render_statement_pdf(statement)
-        subject = _("Statement of account as of %(day)s from %(seller)s", day=request.as_of.isoformat(),
-                    seller=seller)
-        context = dict(request=request, user=user, statement=statement, seller=seller, subject=subject)
+        context = email_context(request=request, user=user, statement=statement,
+                                links={"statement": portal_url("statements.index", as_of=request.as_of.isoformat())})
+        subject = context["subject"] = _("Statement of account as of %(day)s from %(seller)s",
+                                         day=day(request.as_of), seller=context["seller"])
         text = render_template("statements/email.txt", **context)
         html = render_template("statements/email.html", **context)
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    sender = sender_address()
     return _message(request.email, subject, message_id_for(request, sender), text, html, pdf,
                     f"statement-{request.as_of.isoformat()}.pdf")
 
@@ -80,12 +79,12 @@ def compose_payment_receipt(item):
         receipt = payments.receipt_for(user, reference)
     except payments.Checkout.DoesNotExist:
         return None
-    seller = current_app.config.get("SELLER_NAME") or "Settle"
-    with force_locale(_locale(item.locale, user.locale)):
+    with written_for(user, _locale(item.locale, user.locale)):
         pdf = render_receipt_pdf(receipt, user.name)
-        subject = _("Payment received: %(amount)s to %(seller)s", seller=seller,
-                    amount=money(receipt.total, receipt.checkout.currency))
-        context = dict(user=user, receipt=receipt, checkout=receipt.checkout, seller=seller, subject=subject)
+        context = email_context(user=user, receipt=receipt, checkout=receipt.checkout,
+                                links={"receipt": portal_url("checkout.receipt", reference=reference)})
+        subject = context["subject"] = _("Payment received: %(amount)s to %(seller)s", seller=context["seller"],
+                                         amount=money(receipt.total, receipt.checkout.currency))
         text = render_template("payments/receipt_email.txt", **context)
         html = render_template("payments/receipt_email.html", **context)
     return _message(item.to, subject, f"<payment-receipt-{item.id}@{_domain()}>", text, html, pdf,

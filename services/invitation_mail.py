@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from models.customer import Customer, User
 from models.invitation import Invitation
+from services.mail import email_context, sender_address
 
 
 def invitation_link(token: str) -> str:
@@ -33,7 +34,7 @@ def compose_invitation(item):
     company = Customer.get_by_id(invitation.customer_id)
     inviter = User.get_or_none(User.id == invitation.invited_by_id) if invitation.invited_by_id else None
     seller = config.get("SELLER_NAME") or "Settle"
-    sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    sender = sender_address(config)
     with force_locale(locale):
         from i18n.labels import role_name
 
@@ -42,7 +43,7 @@ def compose_invitation(item):
                        roles=", ".join(role_name(role) for role in invitation.role_list))
         subject = _("%(company)s invites you to Settle", company=company.name)
         text = render_template("users/invitation_email.txt", subject=subject, **context)
-        html = render_template("users/invitation_email.html", subject=subject, **context)
+        html = render_template("users/invitation_email.html", **email_context(subject=subject, **context))
     message = EmailMessage()
     message["From"] = sender
     message["To"] = invitation.email

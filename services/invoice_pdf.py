@@ -527,7 +527,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     if document.payments:
         page.small_table(
             [_("Date"), _("Method"), _("Reference"), _("Amount"), _("Cash discount")],
-            [[day(p.created_at.date()), labels.payment_method(p.method), p.gateway_reference or "",
+            [[day(p.created_at), labels.payment_method(p.method), p.gateway_reference or "",
               money(p.amount, currency), money(p.discount, currency)] for p in document.payments],
             [30, 30, 54, 30, 30], ["L", "L", "L", "R", "R"])
     else:

@@ -11,14 +11,19 @@ import re
 import smtplib
 import ssl
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+
+from i18n.formatting import in_zone, zone_for
 
 SMTP_TIMEOUT = 30
 
@@ -192,6 +197,44 @@ class Mailer:
 # Messages ----------------------------------------------------------------------------------------
 
 
+def sender_address(config=None) -> str:
+    """The From of every email: MAIL_DEFAULT_SENDER, with the seller's name (SELLER_NAME) as its display name
+    unless the setting names one itself ("Accounts <ar@seller.example>")."""
+    config = config if config is not None else current_app.config
+    configured = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    name, address = parseaddr(configured)
+    name = name or config.get("SELLER_NAME") or ""
+    if not address or not name:
+        return address or configured
+    try:
+        return str(Address(display_name=name, addr_spec=address))
+    except (ValueError, IndexError):  # an address the header registry cannot take apart: as configured
+        return configured
+
+
+def portal_url(endpoint: str | None = None, **values) -> str:
+    """An absolute link into the portal for an email, from PORTAL_URL (the job runs outside any request)."""
+    base = urlsplit(current_app.config.get("PORTAL_URL") or os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000")
+    if endpoint is None:
+        return f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}/"
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+@contextmanager
+def written_for(user, locale: str):
+    """Compose in the reader's language and time zone (their customer's country: i18n/formatting.py zone_for)."""
+    customer = getattr(user, "customer", None)
+    with force_locale(locale), in_zone(zone_for(customer.country_code if customer is not None else None)):
+        yield
+
+
+def email_context(**values) -> dict:
+    """What every email template gets besides its own data: the seller and the portal's address."""
+    config = current_app.config
+    return {"seller": config.get("SELLER_NAME") or "Settle", "portal_url": portal_url(), **values}
+
+
 def message_id_for(request, sender: str) -> str:
     """Stable per request, so a mail system can recognise the same message if it ever meets it twice."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "settle.localhost"
@@ -208,19 +251,19 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
     from services.invoice_pdf import render_invoice_pdf
 
     config = current_app.config
-    sender = config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    sender = sender_address(config)
     user = request.user
     known = config.get("LANGUAGES", ("en",))
     # The language of the page it was asked from; else the user's chosen one.
     locale = next((choice for choice in (getattr(request, "locale", None), user.locale) if choice in known),
                   config.get("BABEL_DEFAULT_LOCALE", "en"))
-    with force_locale(locale):
+    with written_for(user, locale):
         document = InvoiceDocument.load(invoice)
         pdf = render_invoice_pdf(document)
-        seller = config.get("SELLER_NAME") or "Settle"
-        context = dict(request=request, user=user, invoice=invoice, document=document, seller=seller,
-                       status=labels.invoice_status(invoice.status))
-        subject = _("Invoice %(number)s from %(seller)s", number=invoice.number, seller=seller)
+        context = email_context(request=request, user=user, invoice=invoice, document=document,
+                                status=labels.invoice_status(invoice.status),
+                                links={"invoice": portal_url("invoices.detail", number=invoice.number)})
+        subject = _("Invoice %(number)s from %(seller)s", number=invoice.number, seller=context["seller"])
         text = render_template("requests/email.txt", **context)
         html = render_template("requests/email.html", subject=subject, **context)
 

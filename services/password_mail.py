@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from models.password_reset import VALID_FOR, PasswordReset
+from services.mail import email_context, sender_address
 
 
 def portal_link(path: str) -> str:
@@ -31,7 +32,7 @@ def compose_password_reset(item):
     token = reset.issue_token() if reset is not None else None
     if token is None:
         return None
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "invoices@settle.localhost"
+    sender = sender_address()
     seller = current_app.config.get("SELLER_NAME") or "Settle"
     user = reset.user
     with force_locale(_locale(item.locale, user.locale)):
@@ -39,7 +40,7 @@ def compose_password_reset(item):
         context = dict(user=user, link=portal_link(f"/password/reset/{token}"), seller=seller, subject=subject,
                        minutes=int(VALID_FOR.total_seconds() // 60))
         text = render_template("auth/reset_email.txt", **context)
-        html = render_template("auth/reset_email.html", **context)
+        html = render_template("auth/reset_email.html", **email_context(**context))
     message = EmailMessage()
     message["From"] = sender
     message["To"] = item.to

@@ -79,6 +79,122 @@
     }
   });
 
+  // --- Amounts in the cart (issue 16) ------------------------------------------------------------------
+  // The rules of i18n/amounts.py, written again: what the server will accept is what counts in the live total.
+  // Returns the amount in cents, or null for anything the server would refuse as typed.
+  var GROUP_MARK = { en: "," };
+  function grouped(digits, mark) {
+    var parts = digits.split(mark);
+    if (parts[0].length < 1 || parts[0].length > 3) return false;
+    for (var i = 0; i < parts.length; i += 1) {
+      if (!/^\d+$/.test(parts[i]) || (i > 0 && parts[i].length !== 3)) return false;
+    }
+    return true;
+  }
+  function stripCurrency(text, tokens) {
+    var sign = "";
+    if (/^[-\u2212]/.test(text)) { sign = "-"; text = text.slice(1).trim(); }
+    var lead = text.match(/^([^\d\s.,\-\u2212]+)/);
+    if (lead) {
+      if (tokens.indexOf(lead[1].replace(/\.+$/, "").toLowerCase()) < 0) return null;
+      text = text.slice(lead[0].length).trim();
+    }
+    var trail = text.match(/([^\d\s.,]+)$/);
+    if (trail) {
+      if (tokens.indexOf(trail[1].toLowerCase()) < 0) return null;
+      text = text.slice(0, text.length - trail[0].length).trim();
+    }
+    if (/^[-\u2212]/.test(text)) { sign = "-"; text = text.slice(1).trim(); }
+    return sign + text;
+  }
+  function parseAmount(typed, lang, tokens) {
+    var text = String(typed || "");
+    if (!text.trim() || text.length > 40) return null;
+    var body = stripCurrency(text.trim(), tokens);
+    if (body === null) return null;
+    var sign = 1;
+    if (body.charAt(0) === "-") { sign = -1; body = body.slice(1); }
+    body = body.replace(/\s+/g, " ").trim();
+    if (!body || /[^\d., ]/.test(body) || !/\d/.test(body) || /[.,] | [.,]/.test(body)) return null;
+    var whole = body, fraction = null;
+    var points = (body.match(/\./g) || []).length, commas = (body.match(/,/g) || []).length;
+    if (points && commas) {
+      var decimal = body.lastIndexOf(".") > body.lastIndexOf(",") ? "." : ",";
+      var group = decimal === "." ? "," : ".";
+      var at = body.lastIndexOf(decimal);
+      whole = body.slice(0, at); fraction = body.slice(at + 1);
+      if (whole.indexOf(decimal) >= 0 || whole.indexOf(" ") >= 0 || !grouped(whole, group)) return null;
+      whole = whole.split(group).join("");
+    } else if (points || commas) {
+      var mark = points ? "." : ",";
+      if (points + commas > 1) {
+        if (body.indexOf(" ") >= 0 || !grouped(body, mark)) return null;
+        whole = body.split(mark).join("");
+      } else {
+        whole = body.slice(0, body.indexOf(mark)); fraction = body.slice(body.indexOf(mark) + 1);
+        var onlyDecimal = fraction.length !== 3 || whole.indexOf(" ") >= 0 || !whole || whole === "0" ||
+          whole.length > 3 || !/^\d+$/.test(whole);
+        if (!onlyDecimal) {
+          if (GROUP_MARK[lang] !== mark) return null;  // ambiguous: the server explains it
+          whole += fraction; fraction = null;
+        }
+      }
+    }
+    if (whole === "") whole = "0";
+    if (whole.indexOf(" ") >= 0) {
+      if (!grouped(whole, " ")) return null;
+      whole = whole.split(" ").join("");
+    }
+    if (!/^\d+$/.test(whole)) return null;
+    if (fraction === "") fraction = null;
+    if (fraction !== null && (!/^\d+$/.test(fraction) || fraction.length > 2)) return null;
+    if (whole.replace(/^0+/, "").length > 12) return null;
+    return sign * (parseInt(whole, 10) * 100 + parseInt(((fraction || "") + "00").slice(0, 2), 10));
+  }
+  window.settleParseAmount = parseAmount;  // for tests/test_amount_entry.py
+
+  function centsOf(text) { return parseAmount(text, "en", []); }
+  // Money as the page writes it: the layout is read from a sample the server formatted (1234567.89).
+  // The same as i18n/formatting.py: _money_layout (some languages leave four digits ungrouped).
+  function formatMoney(cents, sample, small) {
+    var shape = sample.match(/^(.*?)1(\D*)234(\D*)567(\D+)89(.*)$/);
+    if (!shape || shape[2] !== shape[3]) return null;
+    var whole = String(Math.floor(Math.abs(cents) / 100));
+    var minor = ("0" + String(Math.abs(cents) % 100)).slice(-2);
+    if (whole.length > 4 || (whole.length === 4 && small.indexOf(shape[2]) >= 0)) {
+      whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, shape[2]);
+    }
+    return (cents < 0 ? "-" : "") + shape[1] + whole + shape[4] + minor + shape[5];
+  }
+  function updateCartTotal(form) {
+    if (form.hasAttribute("data-credits")) return;  // credit notes follow the amounts: the server redraws
+    var total = document.getElementById("cart-total"), note = document.getElementById("cart-total-note");
+    if (!total || !note || !form.dataset.moneySample) return;
+    var tokens = (form.dataset.currencyTokens || "").split(" ");
+    var sum = 0, left = [];
+    form.querySelectorAll("input.amount-input").forEach(function (input) {
+      var cents = parseAmount(input.value, form.dataset.lang, tokens);
+      var balance = centsOf(input.dataset.balance), from = input.dataset.settlesFrom;
+      var wrong = cents === null || cents <= 0 || cents > balance;
+      if (wrong) {
+        input.setAttribute("aria-invalid", "true");
+        left.push(input.dataset.number);
+      } else {
+        if (!input.closest("tr").querySelector(".field-error")) input.removeAttribute("aria-invalid");
+        sum += from && cents >= centsOf(from) ? centsOf(from) : cents;
+      }
+    });
+    var text = formatMoney(sum, form.dataset.moneySample, form.dataset.moneySampleSmall || "");
+    if (text === null) return;
+    total.textContent = text;
+    note.textContent = left.length ? (left.length === 1 ? note.dataset.one : note.dataset.many)
+      .replace("%(numbers)s", left.join(", ")) : "";
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("#cart-form input.amount-input")) updateCartTotal(input.form);
+  });
+
   // --- Pay selected (issue 12) ---------------------------------------------------------------------------
   // The list's checkboxes submit the shared form #pay-selected by their `form` attribute (the rows carry no
   // CSRF token). Here: the button counts what is ticked, and "select all on this page" appears and works.

@@ -389,3 +389,60 @@ def test_without_a_gateway_card_payments_are_off_and_nothing_starts(sqlite_url, 
     assert response.status_code == 503 and "Nothing was charged" in response.get_data(as_text=True)
     assert counts()["checkouts"] == 0 and counts()["cart_lines"] == 1
     assert client.get("/gateway/test/anything").status_code == 404
+
+
+# ------------------------------------------------------------------------- two windows, Back after paying
+
+
+def test_a_second_window_is_told_the_cart_was_paid_in_the_first_with_the_receipt(world, client, auth):
+    auth.login("kari")
+    fill_cart(client, {"D-004": "100"})
+    checkout_page = client.get("/checkout").get_data(as_text=True)  # both windows show the checkout page
+    version = checkout_page.split('name="cart_version" value="')[1].split('"')[0]
+    first, second = start_payment(client), start_payment(client)
+    receipt = client.get(gateway_result(client, first)).headers["Location"]
+    assert receipt.startswith("/receipts/")
+    # The second window's card form was already open: its payment is not recorded, and it is told why.
+    refused = client.get(gateway_result(client, second))
+    assert refused.headers["Location"] == "/cart"
+    page = client.get("/cart").get_data(as_text=True)
+    assert "This cart was already paid in another window — see the receipt." in page
+    assert f'<a href="{receipt}">' in page
+    assert "Your cart changed after this payment was started" not in page
+    # A window still showing the checkout page presses Pay now: no new payment starts, the same message.
+    before = counts()
+    again = client.post("/checkout", data={"payment_method": "card", "cart_version": version})
+    assert again.status_code == 303 and again.headers["Location"] == "/cart"
+    page = client.get("/cart").get_data(as_text=True)
+    assert "already paid in another window" in page and f'<a href="{receipt}">' in page
+    assert counts() == before
+    assert db_state(["D-004"])["D-004"][2] == [(Decimal("100.00"), Decimal("0.00"), "card")]
+
+
+def test_a_cart_changed_by_the_buyer_still_says_so(world, client, auth):
+    auth.login("kari")
+    fill_cart(client, {"D-004": "100"})
+    gateway = start_payment(client)
+    fill_cart(client, {"D-001": None})  # the buyer changed the cart in another window and did not pay
+    client.get(gateway_result(client, gateway))
+    assert "Your cart changed after this payment was started" in client.get("/cart").get_data(as_text=True)
+
+
+def test_back_from_the_receipt_never_shows_the_card_form_again(world, client, auth):
+    auth.login("kari")
+    fill_cart(client, {"D-004": "100"})
+    assert client.get("/checkout").headers["Cache-Control"] == "no-store"
+    gateway = start_payment(client)
+    form = client.get(gateway)
+    assert form.headers["Cache-Control"] == "no-store" and "Card number" in form.get_data(as_text=True)
+    receipt = client.get(gateway_result(client, gateway)).headers["Location"]
+    back = client.get(gateway)  # Back: not kept by the browser, so asked again
+    page = back.get_data(as_text=True)
+    assert back.status_code == 200 and back.headers["Cache-Control"] == "no-store"
+    assert "Card number" not in page and "Payment complete" in page and "already complete" in page
+    link = page.split('class="button button-primary" href="')[1].split('"')[0].replace("&amp;", "&")
+    followed = client.get(urlsplit(link).path + "?" + urlsplit(link).query)
+    assert followed.headers["Location"] == receipt, "the way back leads to the same receipt"
+    # Typing a card again changes nothing either.
+    assert client.post(gateway, data={"card_number": APPROVE}).status_code == 200
+    assert db_state(["D-004"])["D-004"][2] == [(Decimal("100.00"), Decimal("0.00"), "card")]

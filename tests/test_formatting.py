@@ -58,3 +58,38 @@ def test_templates_translate_every_message_as_flask_babel_does(sqlite_app):
             for message in messages:
                 expected = gettext(message)
                 assert render_template_string("{{ _(m) }}", m=message) == expected, message
+
+
+@pytest.mark.parametrize("zone, language, stored, expected", [
+    ("Europe/Oslo", "en", (2026, 11, 30, 7, 31), "Nov 30, 2026, 8:31\u202fAM CET"),
+    ("Europe/Oslo", "nb", (2026, 7, 30, 7, 31), "30. juli 2026, 09:31 CEST"),
+    ("Europe/Warsaw", "pl", (2026, 11, 30, 23, 30), "1 gru 2026, 00:30 CET"),
+    ("UTC", "en", (2026, 11, 30, 23, 30), "Nov 30, 2026, 11:30\u202fPM UTC"),
+])
+def test_a_moment_reads_in_the_readers_zone_with_the_zone_named(zone, language, stored, expected):
+    from datetime import datetime
+
+    from i18n.formatting import day, in_zone, when
+
+    with in_zone(zone):
+        shown = when(datetime(*stored), locale=language)
+        assert shown.replace(" AM", "\u202fAM").replace(" PM", "\u202fPM") == expected
+        assert day(datetime(*stored), locale=language) == shown.rsplit(", ", 1)[0], "the moment's own day"
+
+
+def test_zones_by_country_and_a_bad_setting_is_named():
+    from i18n.formatting import check_zone, zone_for
+
+    assert (zone_for("NO"), zone_for("pl"), zone_for("GB", "UTC")) == ("Europe/Oslo", "Europe/Warsaw", "UTC")
+    with pytest.raises(ValueError, match="SETTLE_TIME_ZONE"):
+        check_zone("Mars/Olympus")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Invoices billed to Wisła Sp. z o.o..", "Invoices billed to Wisła Sp. z o.o."),
+    ("Wait...", "Wait..."), ("A. B.", "A. B."), ("", ""),
+])
+def test_a_sentence_ends_in_one_period(text, expected):
+    from i18n.formatting import sentence
+
+    assert sentence(text) == expected

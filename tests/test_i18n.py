@@ -311,6 +311,9 @@ def test_paying_an_invoice_speaks_the_language_throughout(pages_app, language):
     assert_translated(cart, language, "the cart")
     line = re.search(r'name="amount-(\d+)"', cart.get_data(as_text=True)).group(1)
     assert 'value="1000,00"' in cart.get_data(as_text=True)  # the balance, with the language's decimal comma
+    assert_translated(client.get("/cart/clear"), language, "Empty cart asking first")
+    unclear = client.post(f"/cart/lines/{line}/amount", data={"amount": "1.234"}, headers={"HX-Request": "true"})
+    assert unclear.status_code == 422 and not english_leftovers(unclear.get_data(as_text=True), language)
 
     wrong = client.post(f"/cart/lines/{line}/amount", data={"amount": "12,345"}, headers={"HX-Request": "true"})
     assert wrong.status_code == 422
@@ -341,6 +344,7 @@ def test_paying_an_invoice_speaks_the_language_throughout(pages_app, language):
     receipt = client.get(back.headers["Location"], follow_redirects=True)
     assert_translated(receipt, language, "the receipt")
     assert f"250,50{NBSP}{nok}" in receipt.get_data(as_text=True)
+    assert_translated(client.get(gateway), language, "the gateway's page of a payment already made")
     detail = client.get("/invoices/D-004").get_data(as_text=True)
     assert f"749,50{NBSP}{nok}" in detail  # 1000.00 - 250.50: the decimal comma was understood
 

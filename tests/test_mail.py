@@ -7,6 +7,7 @@ nothing; the server down and then up; a permanent refusal; two job runs at the s
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -114,7 +115,7 @@ def test_one_message_per_request_with_details_and_the_pdf(mail_app):
         for request_id, (who, number) in asked.items():
             recipients, message = by_number[number]
             assert recipients == [USERS[who][0]] and message["To"] == USERS[who][0]
-            assert message["From"] == "invoices@settle.test"
+            assert message["From"] == "Settle Supply AS <invoices@settle.test>"  # the seller by name
             assert number in message["Subject"]
             plain = message.get_body(("plain",)).get_content()
             html = message.get_body(("html",)).get_content()
@@ -347,3 +348,56 @@ def test_a_failure_before_data_on_a_kept_connection_is_retried_not_unknown(mail_
     assert (result.sent, result.unknown, result.retrying) == (1, 0, 1)
     assert load(app, first).status == "completed"
     assert (load(app, second).status, load(app, second).error_kind) == ("pending", "temporary")
+def test_emails_come_from_the_seller_with_a_button_to_the_page_in_the_sites_identity(mail_app, client, auth):
+    """The invoice copy, the payment confirmation and the statement: the seller's name as sender, a button (and the
+    address written out in the plain text) to the page in the portal, built from PORTAL_URL, and the site's look."""
+    from models import db
+    from models.request import B2BRequest
+    from tests.test_checkout import pay
+
+    app = mail_app
+    app.config.update(PORTAL_URL="https://portal.example/settle", SELLER_NAME="Fjord Grossist AS",
+                      MAIL_DEFAULT_SENDER="faktura@fjord.example")
+    request_copy(app, "kari", "D-004")
+    auth.login("kari")
+    reference = pay(client, {"R1-001": "100"}).headers["Location"].rsplit("/", 1)[1]
+    client.post("/statement/email", data={"as_of": "2026-11-30"})
+    with SMTPServer(Inbox(), app.config["MAIL_PORT"]) as server:
+        assert run_job(app).sent == 3
+        messages = [message for _, message in server.handler.messages]
+    expected = {"Invoice D-004": "https://portal.example/settle/invoices/D-004",
+                "Payment received": f"https://portal.example/settle/receipts/{reference}",
+                "Statement of account": "https://portal.example/settle/statement?as_of="}
+    for message in messages:
+        assert message["From"] == "Fjord Grossist AS <faktura@fjord.example>"
+        assert message["From"].addresses[0].display_name == "Fjord Grossist AS"
+        (kind,) = [k for k in expected if message["Subject"].startswith(k)]
+        html = message.get_body(("html",)).get_content()
+        plain = message.get_body(("plain",)).get_content()
+        link = expected[kind]
+        assert re.search(rf'<a href="{re.escape(link)}[^"]*" style="display:inline-block;[^"]*background|'
+                         rf'<td style="background:#1f4e79[^>]*>\s*<a href="{re.escape(link)}', html), kind
+        assert link in plain, f"{kind}: the plain-text part carries the same link"
+        # The site's identity: its brand colour and word mark, the seller's name, the portal's address.
+        assert "#1f4e79" in html and ">Settle</span>" in html and "Fjord Grossist AS" in html
+        assert 'href="https://portal.example/settle/"' in html
+    with app.app_context(), db.connection_context():
+        assert B2BRequest.select().where(B2BRequest.status == "completed").count() == 2
+
+
+def test_an_email_dates_a_moment_in_the_readers_time_zone(mail_app):
+    """Asked at 23:30 UTC on 30 November: in Oslo and Warsaw it was already 1 December."""
+    from datetime import datetime
+
+    from models import db
+    from models.request import B2BRequest
+
+    app = mail_app
+    ids = [request_copy(app, "kari", "D-004"), request_copy(app, "anna", "I-001")]
+    with app.app_context(), db.connection_context():
+        B2BRequest.update(requested_at=datetime(2026, 11, 30, 23, 30)).where(B2BRequest.id.in_(ids)).execute()
+    with SMTPServer(Inbox(), app.config["MAIL_PORT"]) as server:
+        run_job(app)
+        plain = {m["To"]: m.get_body(("plain",)).get_content() for _, m in server.handler.messages}
+    assert "You asked for this copy on Dec 1, 2026." in plain[USERS["kari"][0]]
+    assert "You asked for this copy on Dec 1, 2026." in plain[USERS["anna"][0]]

@@ -35,4 +35,4 @@ def test_statement_in_the_language_of_the_page(world, client, auth, app):
     assert client.post("/statement/email", data={"as_of": "2020-01-31"}, headers=headers).status_code == 303
     assert run_job(app).sent == 1
     [message] = emails(app)
-    assert message["Subject"].startswith("Zestawienie konta na dzień 2020-01-31")
+    assert message["Subject"].startswith("Zestawienie konta na dzień 31 sty 2020")

@@ -34,13 +34,21 @@ def _offered(cart: Cart) -> list:
 def _cart_page(cart: Cart, errors=None, values=None, status: int = 200):
     errors = {**cart.problems(clock.today()), **(errors or {})}
     return page_or_fragment("cart/index.html", "cart/_cart.html", status, cart=cart, errors=errors,
-                            values=values or {}, today=clock.today(), offered_credit_notes=_offered(cart))
+                            excluded=frozenset(errors), values=values or {}, today=clock.today(),
+                            offered_credit_notes=_offered(cart))
 
 
 def _cart_swap(cart: Cart, text: str | None = None, status: int = 200):
     """The whole cart in place (htmx), with the header's count and a message."""
-    return render_template("cart/_cart_swap.html", cart=cart, errors=cart.problems(clock.today()), values={},
+    errors = cart.problems(clock.today())
+    return render_template("cart/_cart_swap.html", cart=cart, errors=errors, excluded=frozenset(errors), values={},
                            today=clock.today(), message=text, offered_credit_notes=_offered(cart)), status
+
+
+def _typed_amounts(cart: Cart) -> dict:
+    """{line id: text} of the amount fields the cart form sent."""
+    return {line.id: request.form[f"amount-{line.id}"] for line in cart.invoice_lines()
+            if f"amount-{line.id}" in request.form}
 
 
 # The cart page ---------------------------------------------------------------------------------
@@ -55,10 +63,8 @@ def index():
 def update():
     """The whole cart form (works without JavaScript): save every amount, all or nothing, then maybe check out."""
     cart = Cart.for_user(current_user)
-    amounts, quantities = {}, {}
+    amounts, quantities = _typed_amounts(cart), {}
     for line in cart.lines():
-        if line.invoice_id and f"amount-{line.id}" in request.form:
-            amounts[line.id] = request.form[f"amount-{line.id}"]
         if line.product_id and f"quantity-{line.id}" in request.form:
             quantities[line.id] = request.form[f"quantity-{line.id}"]
     # All or nothing, a constant number of statements however many lines the form has.
@@ -202,8 +208,11 @@ def _change_line(line_id: int, kind: str, change, swap_template: str):
         response = _cart_page(cart)
         response.headers.update({"HX-Retarget": "#cart", "HX-Reswap": "outerHTML"})
         return response
+    # The total leaves out every line whose field holds an amount that would be refused (htmx sends the whole
+    # form), and says so.
+    excluded = set(errors) | (set(cart.wrong_amounts(_typed_amounts(cart))) - {line.id} if kind == "amount" else set())
     return render_template(swap_template, cart=cart, line=line, errors=errors, values=values,
-                           today=clock.today()), status
+                           excluded=frozenset(excluded), today=clock.today()), status
 
 
 @bp.post("/cart/lines/<int:line_id>/amount")
@@ -235,6 +244,16 @@ def remove(line_id):
         return _cart_swap(cart, text)
     flash(text, "success")
     return redirect(url_for(".index"), 303)
+
+
+@bp.get("/cart/clear")
+@login_required
+def confirm_clear():
+    """Empty cart asks first: the question in place of the button (htmx) or as a page of its own."""
+    cart = Cart.for_user(current_user)
+    if not cart.lines():
+        return redirect(url_for(".index"), 303)
+    return page_or_fragment("cart/clear.html", "cart/_clear_question.html", cart=cart)
 
 
 @bp.post("/cart/clear")

@@ -6,6 +6,7 @@ posts to the orders area (`orders.place`).
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -35,6 +36,21 @@ def checkout_page(cart: Cart, error: str | None = None, status: int = 200, value
     return response
 
 
+def paid_elsewhere(receipt_reference: str):
+    """Another window paid this cart: say so, with the way to its receipt, on the (now empty) cart page."""
+    text = payments.CheckoutError("cart_paid_elsewhere").message
+    flash(Markup('{} <a href="{}">{}</a>').format(
+        text, url_for(".receipt", reference=receipt_reference),
+        _("Receipt %(reference)s", reference=receipt_reference)), "info")
+    return redirect(url_for("cart.index"), 303)
+
+
+def no_store(response):
+    """Pages of a payment in progress are never kept: Back shows what is true now, not the old form."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/checkout")
 @login_required
 def index():
@@ -60,6 +76,11 @@ def pay():
     """Pay now: freeze the cart into a checkout and send the buyer to the gateway's page."""
     cart = Cart.for_user(current_user)
     method = (request.form.get("payment_method") or "").strip()
+    shown = request.form.get("cart_version", "")
+    if shown.isdigit() and len(shown) < 10 and int(shown) != cart.version:
+        other = payments.paid_since(cart.id, int(shown), current_user)
+        if other is not None:  # a second window's Pay now, after the first one paid
+            return paid_elsewhere(other.gateway_reference)
     try:
         payments.check_method(method)
         gateway = get_gateway()
@@ -110,6 +131,12 @@ def gateway_return(reference):
     # Refused: the balance changed or the cart changed; the gateway releases the payment.
     if result.ok and not outcome.replay:
         gateway.void(result)
+    if outcome.error is not None and outcome.error.code == "cart_paid_elsewhere":
+        return paid_elsewhere(outcome.error.params["receipt"])
+    if outcome.replay and outcome.checkout.reason == "cart_paid_elsewhere":
+        other = payments.paid_since(outcome.checkout.cart_id, outcome.checkout.cart_version, current_user)
+        if other is not None:
+            return paid_elsewhere(other.gateway_reference)
     flash(outcome.error.message if outcome.error else
           _("This payment could not be recorded, and you were not charged. Check the cart and pay again."), "error")
     return redirect(url_for("cart.index"), 303)
@@ -135,5 +162,5 @@ def receipt(reference):
         found = payments.receipt_for(current_user, reference)
     except payments.Checkout.DoesNotExist:
         abort(404)
-    return render_template("checkout/receipt.html", receipt=found, checkout=found.checkout,
-                           own=found.checkout.user_id == current_user.id)
+    return no_store(make_response(render_template("checkout/receipt.html", receipt=found, checkout=found.checkout,
+                                                  own=found.checkout.user_id == current_user.id)))

@@ -7,7 +7,7 @@ from jinja2 import pass_context
 from flask_babel import force_locale, get_locale, get_translations
 from flask_login import current_user
 
-from i18n import formatting, labels
+from i18n import amounts, formatting, labels
 from models.roles import may
 from .language import languages, return_to
 
@@ -96,8 +96,10 @@ def register_context(app: Flask) -> None:
                                             npgettext=_npgettext)
     app.jinja_env.filters.update(
         money=money_filter, number=formatting.number, quantity=quantity_filter, day=day_filter,
-        percent=percent_filter, plain_amount=formatting.amount_for_input, when=formatting.when)
+        percent=percent_filter, plain_amount=formatting.amount_for_input, when=formatting.when,
+        sentence=formatting.sentence)
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["currency_tokens"] = amounts.currency_tokens  # what the cart's JS strips off amounts
     app.jinja_env.globals["may"] = lambda action: may(current_user, action)  # (macros imported without context)
 
     @app.context_processor

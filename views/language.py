@@ -2,11 +2,12 @@
 import sys
 
 from babel import Locale
-from flask import Blueprint, after_this_request, current_app, flash, redirect, request, url_for
+from flask import Blueprint, after_this_request, current_app, flash, has_request_context, redirect, request, url_for
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user, user_logged_in
 from werkzeug.exceptions import HTTPException
 
+from i18n.formatting import zone_for
 from models.customer import User
 from .auth import safe_next
 
@@ -38,6 +39,17 @@ def select_locale() -> Locale:
 
 
 _LOCALES: dict = {}
+
+
+def select_timezone() -> str | None:
+    """The request's time zone (Flask-Babel's timezone selector): the signed-in user's customer's, by its country
+    (i18n/formatting.py: zone_for); None (SETTLE_TIME_ZONE) for visitors."""
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
+        return None
+    return zone_for(user.customer.country_code)
 
 
 def languages():

@@ -1,7 +1,7 @@
 """B2B requests: ask for an invoice copy by email (dialog or page), and the invoice PDF download."""
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -28,7 +28,9 @@ def _visible_or_404(number: str) -> Invoice:
 def new(number):
     """The confirmation: a <dialog> fragment for htmx, the same form on a page without JavaScript."""
     invoice = _visible_or_404(number)
-    response = page_or_fragment("requests/new.html", "requests/_dialog.html", invoice=invoice)
+    cancel_url = (url_for("invoices.index") if request.args.get("from") == "list"
+                  else url_for("invoices.detail", number=invoice.number))
+    response = page_or_fragment("requests/new.html", "requests/_dialog.html", invoice=invoice, cancel_url=cancel_url)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

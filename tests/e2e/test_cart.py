@@ -9,7 +9,9 @@ WRONG_AMOUNTS = [
     ("0", "Enter an amount greater than zero."),
     ("-10", "Enter an amount greater than zero."),
     ("1250.01", "Enter at most the balance, NOK\u00a01,250.00."),
-    ("12.345", "Use at most 2 decimals."),
+    ("12.3456", "Use at most 2 decimals."),
+    ("1.234", "“1.234” is unclear: “.” may separate thousands or decimals. Type 1234 for 1,234, or at most 2 "
+              "decimals, for example 1.23."),
     ("abc", "Enter a number, for example 1250.00."),
     ("1e9", "Enter a number, for example 1250.00."),
     ("", "Enter the amount to pay."),
@@ -57,12 +59,15 @@ def test_each_wrong_amount_gets_its_message_in_place(page, pay_server):
         alert = page.locator("#cart").get_by_role("alert").filter(has_text=message)
         expect(alert).to_be_visible()
         expect(amount).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#cart-total")).to_have_text("NOK\u00a01,250.00")
+        # The total does not quietly keep the last valid amount: it leaves this one out and says so.
+        expect(page.locator("#cart-total")).to_have_text("NOK\u00a00.00")
+        expect(page.locator("#cart-total-note")).to_have_text("Excludes E2E-AMT: correct the amount marked above.")
     screenshot(page, "cart-wrong-amount")
     amount.fill("250")
     amount.press("Tab")
     expect(page.locator("#cart-total")).to_have_text("NOK\u00a0250.00")
     expect(amount).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#cart-total-note")).to_have_text("")
     assert page.evaluate("window.__sameDocument") is True
     page.reload()
     expect(page.get_by_label("Amount to pay for E2E-AMT")).to_have_value("250.00")
@@ -114,3 +119,42 @@ def test_cart_page_is_accessible_and_remove_updates_the_count(page, pay_server):
     page.get_by_role("button", name="Remove E2E-REM").click()
     expect(page.get_by_text("Your cart is empty.")).to_be_visible()
     expect(cart_link(page)).to_contain_text("(0)")
+
+
+def test_the_live_total_reads_amounts_like_the_server(page, pay_server):
+    """The cart's JavaScript mirrors i18n/amounts.py: every spelling of tests/test_amount_entry.py reads the same in
+    the browser as on the server, and the total follows what is typed before the field is left."""
+    from i18n.amounts import AmountRefused, currency_tokens, parse_amount
+    from tests.test_amount_entry import ACCEPTED, REFUSED
+
+    sign_in_at(page, pay_server)
+    add_to_cart(page, pay_server, "E2E-AMT")
+    page.goto(pay_server.url + "/cart")
+    for language, typed, *_ in ACCEPTED + REFUSED:
+        currency = "PLN" if language == "pl" else "NOK"
+        try:
+            expected = int(parse_amount(typed, language, currency) * 100)
+        except AmountRefused:
+            expected = None
+        if expected is not None and expected <= 0:
+            continue
+        got = page.evaluate("([t, l, c]) => window.settleParseAmount(t, l, c)",
+                            [typed, language, sorted(currency_tokens(currency))])
+        assert got == expected, (language, typed)
+    amount = page.get_by_label("Amount to pay for E2E-AMT")
+    amount.fill("1.234,50")
+    expect(page.locator("#cart-total")).to_have_text("NOK\u00a01,234.50")
+    amount.fill("1.234")
+    expect(page.locator("#cart-total")).to_have_text("NOK\u00a00.00")
+    expect(page.locator("#cart-total-note")).to_have_text("Excludes E2E-AMT: correct the amount marked above.")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    amount.fill("NOK 1,000")
+    expect(page.locator("#cart-total")).to_have_text("NOK\u00a01,000.00")
+    expect(page.locator("#cart-total-note")).to_have_text("")
+    # Empty cart asks first, in place; Keep the cart leaves it as it was.
+    page.get_by_role("link", name="Empty cart").click()
+    expect(page.get_by_role("button", name="Yes, empty the cart")).to_be_focused()
+    expect(page.get_by_role("group", name="Empty the cart? Its 1 line will be removed.")).to_be_visible()
+    assert_accessible(page, "Empty cart asking first")
+    page.get_by_role("link", name="Keep the cart").click()
+    expect(page.get_by_label("Amount to pay for E2E-AMT")).to_be_visible()

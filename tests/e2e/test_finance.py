@@ -82,11 +82,14 @@ def test_a_credit_note_lowers_what_the_card_pays(kari, finance_server):
 def test_your_reference_and_delivery_address_reach_the_order(kari, finance_server):
     page = kari
     page.goto(finance_server.url + "/cart")
-    if page.get_by_role("button", name="Empty cart").count():
-        page.get_by_role("button", name="Empty cart").click()
+    if page.get_by_role("link", name="Empty cart").count():
+        page.get_by_role("link", name="Empty cart").click()
+        page.get_by_role("button", name="Yes, empty the cart").click()
+        expect(page.get_by_text("Your cart is empty.")).to_be_visible()
     page.goto(finance_server.url + "/products")
     page.get_by_label("Quantity for Coffee beans, 1 kg").fill("2")
     page.get_by_role("button", name="Add Coffee beans, 1 kg to cart").click()
+    expect(page.get_by_text("In your cart: 2.")).to_be_visible()  # added before leaving the page
     page.goto(finance_server.url + "/checkout")
     expect(page.get_by_role("row", name=re.compile(r"^VAT 15 % of"))).to_be_visible()
     page.get_by_label("Your reference").fill("PO-4471")
