@@ -40,7 +40,9 @@ def test_sign_ins_payments_orders_and_requests_are_recorded(world, client, auth)
     assert sorted(data["invoices"]) == [["D-001", "1225.00"], ["R1-001", "100.00"]]
 
     client.post("/cart/products", data={"product": "A-100", "quantity": "2"})
-    client.post("/orders", data={"payment_method": "on_account"})
+    from tests.test_orders import order_form
+
+    assert client.post("/orders", data=order_form(client) | {"payment_method": "on_account"}).status_code == 303
     client.post("/invoices/D-004/request")
     client.post("/statement/email", data={"as_of": "2020-01-31"})
     assert kinds()[-3:] == ["order", "request_copy", "request_statement"]

@@ -204,6 +204,9 @@ def test_a_revoked_session_says_it_expired_once(world, app, client):
                                     "https:/evil.example", "\\\\evil.example"])
 def test_next_never_leads_off_the_site(world, client, target):
     response = client.post("/login", data={"email": USERS["kari"][0], "password": PASSWORD, "next": target})
+    if "\x00" in target:  # refused before any view (views/input_guard.py): not signed in, sent nowhere
+        assert response.status_code == 422 and "Location" not in response.headers
+        return
     assert response.status_code == 303 and response.headers["Location"] == "/invoices"
 
 
