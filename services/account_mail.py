@@ -3,9 +3,7 @@ statement of account a user asked for (a B2B request of type Statement) and the 
 (a queued email of kind `payment_receipt`), each with its PDF attached and in the language it was asked in."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -17,7 +15,7 @@ from models.customer import User
 from models.invoice import Invoice
 from models.signed_in import signed_in_user
 from models.statement import statement_for
-from services.mail import email_context, message_id_for, portal_url, sender_address, written_for
+from services.mail import email_context, message_id_for, new_message, portal_url, sender_address, written_for
 from services.receipt_pdf import render_receipt_pdf
 from services.statement_pdf import render_statement_pdf
 
@@ -30,18 +28,7 @@ def _locale(*choices) -> str:
 
 
 def _message(to: str, subject: str, message_id: str, text: str, html: str, pdf: bytes, filename: str):
-    sender = sender_address()
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
-    message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    return message
+    return new_message(to, subject, message_id, text, html, (pdf, filename))
 
 
 def _domain() -> str:

@@ -4,9 +4,6 @@ token is made only now (`Invitation.issue_token`) and only its digest is stored;
 or resent since this email was queued, is not sent."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -14,7 +11,7 @@ from flask_babel import gettext as _
 
 from models.customer import Customer, User
 from models.invitation import Invitation
-from services.mail import email_context, sender_address
+from services.mail import email_context, message_id, new_message
 
 
 def invitation_link(token: str) -> str:
@@ -34,7 +31,6 @@ def compose_invitation(item):
     company = Customer.get_by_id(invitation.customer_id)
     inviter = User.get_or_none(User.id == invitation.invited_by_id) if invitation.invited_by_id else None
     seller = config.get("SELLER_NAME") or "Settle"
-    sender = sender_address(config)
     with force_locale(locale):
         from i18n.labels import role_name
 
@@ -44,14 +40,4 @@ def compose_invitation(item):
         subject = _("%(company)s invites you to Settle", company=company.name)
         text = render_template("users/invitation_email.txt", subject=subject, **context)
         html = render_template("users/invitation_email.html", **email_context(subject=subject, **context))
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = invitation.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "settle.localhost"
-    message["Message-ID"] = f"<invitation-{item.id}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    return new_message(invitation.email, subject, message_id(f"invitation-{item.id}"), text, html)

@@ -235,6 +235,31 @@ def email_context(**values) -> dict:
     return {"seller": config.get("SELLER_NAME") or "Settle", "portal_url": portal_url(), **values}
 
 
+def message_id(local: str, sender: str | None = None) -> str:
+    """`<local@the sender's domain>`: a Message-ID stable for the thing it is about."""
+    address = parseaddr(sender if sender is not None else sender_address())[1]
+    return f"<{local}@{address.rpartition('@')[2] or 'settle.localhost'}>"
+
+
+def new_message(to: str, subject: str, message_id: str, text: str, html: str,
+                attachment: tuple[bytes, str] | None = None) -> EmailMessage:
+    """Every email the portal sends: from the seller (sender_address), the plain text and the HTML part, and a
+    PDF attachment (bytes, file name) when there is one."""
+    message = EmailMessage()
+    message["From"] = sender_address()
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        content, filename = attachment
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+    return message
+
+
 def message_id_for(request, sender: str) -> str:
     """Stable per request, so a mail system can recognise the same message if it ever meets it twice."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "settle.localhost"
@@ -267,14 +292,5 @@ def compose_invoice_copy(request, invoice) -> EmailMessage:
         text = render_template("requests/email.txt", **context)
         html = render_template("requests/email.html", subject=subject, **context)
 
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = request.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
-    message["Message-ID"] = message_id_for(request, sender)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{invoice.number}.pdf")
-    return message
+    return new_message(request.email, subject, message_id_for(request, sender), text, html,
+                       (pdf, f"{invoice.number}.pdf"))

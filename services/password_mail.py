@@ -3,16 +3,13 @@ the job sends it: the link's token is made only now and only its digest is store
 account (or of the page the reset was asked from). Links are absolute, from PORTAL_URL."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from models.password_reset import VALID_FOR, PasswordReset
-from services.mail import email_context, sender_address
+from services.mail import email_context, message_id, new_message
 
 
 def portal_link(path: str) -> str:
@@ -32,7 +29,6 @@ def compose_password_reset(item):
     token = reset.issue_token() if reset is not None else None
     if token is None:
         return None
-    sender = sender_address()
     seller = current_app.config.get("SELLER_NAME") or "Settle"
     user = reset.user
     with force_locale(_locale(item.locale, user.locale)):
@@ -41,14 +37,4 @@ def compose_password_reset(item):
                        minutes=int(VALID_FOR.total_seconds() // 60))
         text = render_template("auth/reset_email.txt", **context)
         html = render_template("auth/reset_email.html", **email_context(**context))
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = item.to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "settle.localhost"
-    message["Message-ID"] = f"<password-reset-{item.id}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    return new_message(item.to, subject, message_id(f"password-reset-{item.id}"), text, html)
