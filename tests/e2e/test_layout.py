@@ -1,0 +1,221 @@
+"""Every page fits, at a desktop and a phone width, in every language (issue 16).
+
+For each language one signed-in user walks through the portal once — the list, an invoice, a credit note, the
+statement, payments, products, My account, a 404, a cart of invoices, its checkout, the gateway's page, the
+receipt, a cart of products, its checkout and the order — and each page is opened in two browser profiles
+sharing that session: 1280×800 and 390×844. On each: the page does not scroll sideways
+(`document.documentElement.scrollWidth <= innerWidth`), every visible button, link and form field lies inside the
+viewport horizontally once scrolled to (inside a scrolling table too), at the desktop width no table needs to
+scroll, axe-core finds no serious or critical violation, and a screenshot lands in `test-results/layout-*.png`.
+
+To add a page, append a `Visit` to PAGES: a name, where it is (a path, or a function of the walk that returns one)
+and, when the page needs something done first (a cart to fill, a form to send), a `prepare` step run on the desktop
+profile. Problems are collected over the whole walk and reported together.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from tests.conftest import LiveServer
+from tests.e2e.conftest import DEMO_PASSWORD, RESULTS
+
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+# One user per language, all of RET-1 (a retailer with an organization account: the list's widest table, with the
+# Billed to column). The language is kept on the user, so each language has its own user and cart.
+USERS = {"en": "layout-en@fjordbutikken.example", "nb": "layout-nb@fjordbutikken.example",
+         "pl": "layout-pl@fjordbutikken.example"}
+EXTRA = {"users": [{"email": email, "name": name, "password": DEMO_PASSWORD, "customer": "RET-1"}
+                   for email, name in zip(USERS.values(), ("Kari Nordmann", "Kari Nordmann-Solberg",
+                                                           "Katarzyna Wiśniewska-Nordmann"))]}
+
+
+@pytest.fixture(scope="module")
+def layout_server(tmp_path_factory):
+    server = LiveServer.with_demo_data(tmp_path_factory.mktemp("layout"), EXTRA)
+    yield server
+    server.stop()
+
+
+@dataclass
+class Walk:
+    """The walk through the portal of one language: the desktop page does what a page needs done first."""
+    page: object  # the desktop profile's page
+    server: LiveServer
+    seen: dict = field(default_factory=dict)  # what earlier steps found (invoice numbers, URLs)
+
+    def csrf(self) -> str:
+        return self.page.locator("input[name=csrf_token]").first.input_value()
+
+    def post(self, path: str, form: dict) -> str:
+        """A form POST with the session's cookies and CSRF token, as the page's own form sends it; the URL it ends on."""
+        if not self.page.locator("input[name=csrf_token]").count():
+            self.page.goto(self.server.url + "/invoices")
+        response = self.page.request.post(self.server.url + path, form={"csrf_token": self.csrf(), **form})
+        assert response.ok, f"POST {path}: {response.status} {response.text()[:300]}"
+        return response.url
+
+
+@dataclass
+class Visit:
+    name: str
+    url: str | Callable[[Walk], str]
+    prepare: Callable[[Walk], None] | None = None
+
+
+def _first_invoice_with_a_balance(walk: Walk) -> str:
+    walk.page.goto(walk.server.url + "/invoices?status=unpaid")
+    numbers = walk.page.locator("table.invoices input[type=checkbox][name=invoice]")
+    walk.seen["invoices"] = [numbers.nth(i).get_attribute("value") for i in range(3)]
+    return "/invoices/" + walk.seen["invoices"][0]
+
+
+def _a_credit_note(walk: Walk) -> str:
+    walk.page.goto(walk.server.url + "/invoices?status=credit_notes")
+    return walk.page.locator("#results tbody a[href*='/credit-notes/']").first.get_attribute("href")
+
+
+def _fill_cart_with_invoices(walk: Walk) -> None:
+    for number in walk.seen["invoices"][1:]:
+        walk.post("/cart/invoices", {"invoice": number})
+
+
+def _start_card_payment(walk: Walk) -> None:
+    walk.page.goto(walk.server.url + "/checkout")
+    walk.page.locator("form[action$='/checkout'] button[type=submit]").click()
+    walk.page.wait_for_url(re.compile(r"/gateway/"))
+    walk.seen["gateway"] = walk.page.url
+
+
+def _pay_by_card(walk: Walk) -> None:
+    walk.page.goto(walk.seen["gateway"])
+    walk.page.locator("#card_number").fill("4242 4242 4242 4242")
+    walk.page.locator("main form button[type=submit]").click()
+    walk.page.wait_for_url(re.compile(r"/receipts/"))
+    walk.seen["receipt"] = walk.page.url
+
+
+def _fill_cart_with_products(walk: Walk) -> None:
+    walk.page.goto(walk.server.url + "/products")
+    items = walk.page.locator("form input[name=product]")
+    for item in [items.nth(i).input_value() for i in range(min(3, items.count()))]:
+        walk.post("/cart/products", {"product": item, "quantity": "12"})
+
+
+def _place_order_on_account(walk: Walk) -> None:
+    walk.page.goto(walk.server.url + "/checkout")
+    walk.page.locator("#buyer_reference").fill("PO-2026-11-LAYOUT")
+    walk.page.locator("form[action$='/orders'] button[type=submit]").click()
+    walk.page.wait_for_url(re.compile(r"/orders/[^/]+$"))
+    walk.seen["order"] = walk.page.url
+
+
+PAGES = [
+    Visit("invoices", "/invoices"),
+    Visit("invoice", _first_invoice_with_a_balance),
+    Visit("credit-note", _a_credit_note),
+    Visit("statement", "/statement"),
+    Visit("payments", "/payments"),
+    Visit("products", "/products"),
+    Visit("account", "/account"),
+    Visit("not-found", "/no-such-page"),
+    Visit("cart-invoices", "/cart", prepare=_fill_cart_with_invoices),
+    Visit("checkout-invoices", "/checkout"),
+    Visit("gateway", lambda walk: walk.seen["gateway"], prepare=_start_card_payment),
+    Visit("receipt", lambda walk: walk.seen["receipt"], prepare=_pay_by_card),
+    Visit("cart-products", "/cart", prepare=_fill_cart_with_products),
+    Visit("checkout-products", "/checkout"),
+    Visit("order", lambda walk: walk.seen["order"], prepare=_place_order_on_account),
+]
+
+# Every visible control, scrolled to, must lie inside the viewport horizontally. The skip link waits off-screen
+# until it gets focus, by design.
+OUTSIDE = """() => {
+  const out = [];
+  const width = window.innerWidth;
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    if (el.matches('.skip-link') || !el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    el.scrollIntoView({block: 'nearest', inline: 'nearest'});
+    const r = el.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > width + 0.5) {
+      const name = (el.getAttribute('aria-label') || el.textContent || el.name || el.id || '').trim().slice(0, 40);
+      out.push(`${el.tagName.toLowerCase()} "${name}" at ${Math.round(r.left)}..${Math.round(r.right)}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return out;
+}"""
+
+# At the desktop width nothing needs a sideways scroll bar, not even a table inside its scrolling box.
+SCROLLING_BOXES = """() => [...document.querySelectorAll('main *')]
+  .filter(el => el.scrollWidth > el.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+  .map(el => `${el.tagName.toLowerCase()}.${el.className} by ${el.scrollWidth - el.clientWidth}px`)"""
+
+
+def check_page(page, name: str, width_name: str, axe) -> list[str]:
+    problems = []
+    page_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if page_width[0] > page_width[1]:
+        problems.append(f"{name}: the page is {page_width[0]} px wide in a {page_width[1]} px window")
+    for outside in page.evaluate(OUTSIDE):
+        problems.append(f"{name}: {outside} lies outside the {page_width[1]} px window")
+    if width_name == "desktop":
+        for box in page.evaluate(SCROLLING_BOXES):
+            problems.append(f"{name}: {box} scrolls sideways at the desktop width")
+    page.screenshot(path=str(RESULTS / f"layout-{name}.png"), full_page=True)
+    results = axe.run(page)
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(f"{name}: axe {violation['id']} ({violation['impact']}) {violation['help']} {targets}")
+    return problems
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "pl"])
+def test_every_page_fits_at_desktop_and_phone_widths_and_passes_axe(browser, layout_server, language):
+    from axe_playwright_python.sync_playwright import Axe
+
+    RESULTS.mkdir(exist_ok=True)
+    axe = Axe()
+    server = layout_server
+    signing_in = browser.new_context(base_url=server.url, locale="en-GB", viewport=WIDTHS["desktop"])
+    contexts = [signing_in]
+    try:
+        page = signing_in.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(USERS[language])
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/invoices**")
+        page.locator(f".language-switcher button[lang={language}]").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == language
+        state = signing_in.storage_state()
+        pages = {}
+        for width_name, viewport in WIDTHS.items():
+            context = browser.new_context(base_url=server.url, locale="en-GB", viewport=viewport, storage_state=state)
+            contexts.append(context)
+            pages[width_name] = context.new_page()
+        walk = Walk(page=page, server=server)
+        problems = []
+        for visit in PAGES:
+            if visit.prepare:
+                visit.prepare(walk)
+            url = visit.url(walk) if callable(visit.url) else visit.url
+            for width_name, shown in pages.items():
+                started = time.monotonic()
+                response = shown.goto(url)
+                assert response.status < 500, f"{visit.name}: {response.status}"
+                problems += check_page(shown, f"{language}-{width_name}-{visit.name}", width_name, axe)
+                print(f"{language}-{width_name}-{visit.name}: {time.monotonic() - started:.1f} s")
+        assert not problems, "\n".join(problems)
+    finally:
+        for context in contexts:
+            context.close()
