@@ -169,7 +169,7 @@ SWEEP = [360, 414, 600, 720, 768, 861, 1024, 1100, 1440, 1920]
 
 
 # The invoice list's rows at desktop widths: one line per cell (about 15 rows on a 900 px screen).
-ROW_HEIGHT = 46
+ROW_HEIGHT = 48
 TALL_ROWS = f"""() => [...document.querySelectorAll('table.invoice-rows tbody tr')]
   .filter(tr => tr.getBoundingClientRect().height > {ROW_HEIGHT})
   .map(tr => tr.id + ' ' + Math.round(tr.getBoundingClientRect().height) + 'px')"""
