@@ -175,8 +175,15 @@ TALL_ROWS = f"""() => [...document.querySelectorAll('table.invoice-rows tbody tr
   .map(tr => tr.id + ' ' + Math.round(tr.getBoundingClientRect().height) + 'px')"""
 
 
+# At any width, a table holding form fields or totals (the cart's amounts, Total to pay) shows them without its
+# scroll bar.
+HIDDEN_TOTALS = """() => [...document.querySelectorAll('main .table-wrap')]
+  .filter(el => el.scrollWidth > el.clientWidth + 1 && el.querySelector('input, tfoot'))
+  .map(el => `${el.getAttribute('aria-labelledby') || el.getAttribute('aria-label')} by ${el.scrollWidth - el.clientWidth}px`)"""
+
+
 def fits(page, name: str, tables_fit: bool) -> list[str]:
-    problems = []
+    problems = [f"{name}: table {table} hides fields or totals sideways" for table in page.evaluate(HIDDEN_TOTALS)]
     page_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if page_width[0] > page_width[1]:
         problems.append(f"{name}: the page is {page_width[0]} px wide in a {page_width[1]} px window")
