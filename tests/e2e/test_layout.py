@@ -5,8 +5,10 @@ statement, payments, products, My account, a 404, a cart of invoices, its checko
 receipt, a cart of products, its checkout and the order — and each page is opened in two browser profiles
 sharing that session: 1280×800 and 390×844. On each: the page does not scroll sideways
 (`document.documentElement.scrollWidth <= innerWidth`), every visible button, link and form field lies inside the
-viewport horizontally once scrolled to (inside a scrolling table too), at the desktop width no table needs to
-scroll, axe-core finds no serious or critical violation, and a screenshot lands in `test-results/layout-*.png`.
+viewport horizontally once scrolled to (inside a scrolling table too), no table hides its fields or totals
+sideways, at the desktop width no table needs to scroll and the list's rows are one line tall, axe-core finds no
+serious or critical violation, and a screenshot lands in `test-results/layout-<language>-<width>-<page>.png`.
+Polish, the longest language, is also tried from 360 to 1920 px.
 
 To add a page, append a `Visit` to PAGES: a name, where it is (a path, or a function of the walk that returns one)
 and, when the page needs something done first (a cart to fill, a form to send), a `prepare` step run on the desktop
@@ -21,9 +23,9 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import LiveServer
 from axe_playwright_python.base import AxeResults
 
+from tests.conftest import LiveServer
 from tests.e2e.conftest import DEMO_PASSWORD, RESULTS
 
 LANGUAGES = ["en", "nb", "pl"]
