@@ -283,3 +283,43 @@ def test_every_page_fits_at_desktop_and_phone_widths_and_passes_axe(browser, lay
     finally:
         for context in contexts:
             context.close()
+
+
+DARK_PAGES = ["/invoices", "/invoices?status=credit_notes", "/statement", "/payments", "/products", "/account",
+              "/cart", "/no-such-page"]
+
+
+def test_dark_mode_keeps_contrast_and_focus_stays_visible(browser, layout_server):
+    """In the dark colour scheme axe-core still finds no serious or critical violation (contrast above all), and a
+    keyboard user always sees where the focus is."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(base_url=layout_server.url, locale="en-GB", viewport=WIDTHS["desktop"],
+                                  color_scheme="dark")
+    try:
+        context.add_init_script(Axe().axe_script)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill("sara@nordlys.example")
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/invoices**")
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        problems = []
+        for path in DARK_PAGES:
+            page.goto(path)
+            results = AxeResults(page.evaluate(AXE_IN_PAGE))
+            problems += [f"{path}: axe {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
+                         for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+        page.goto("/invoices")
+        page.screenshot(path=str(RESULTS / "layout-en-desktop-invoices-dark.png"))
+        for _ in range(6):  # skip link, logo, the menu's links: each shows a focus ring
+            page.keyboard.press("Tab")
+            ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
+                                 "return [document.activeElement.textContent.trim().slice(0, 30), s.outlineStyle, "
+                                 "parseFloat(s.outlineWidth)] })()")
+            if ring[1] == "none" or ring[2] < 2:
+                problems.append(f"focus on {ring[0]!r} shows no ring: {ring}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
