@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from babel.dates import get_datetime_format
 from babel.dates import get_timezone as get_babel_timezone
@@ -220,7 +221,8 @@ def local_moment(value: datetime):
 
 def day(value: date | datetime | None, style: str = "medium", locale=None) -> str:
     """A date in Babel's medium style ('Nov 30, 2026' / '30. nov. 2026' / '30 lis 2026'); a moment (datetime) gives
-    the date it was in the reader's zone."""
+    the date it was in the reader's zone. `style="day_month"` is the same style without the year, for a compact
+    badge ('Dec 7' / '7. des.' / '7 gru': Babel's MMMd skeleton, in the language's own order)."""
     if not value:
         return ""
     if isinstance(value, datetime):
@@ -231,6 +233,8 @@ def day(value: date | datetime | None, style: str = "medium", locale=None) -> st
 @lru_cache(maxsize=8192)
 def _day(value: date, style: str, locale: str) -> str:
     # A list page shows the same few dates over and over; Babel walks the pattern every time.
+    if style == "day_month":
+        return format_skeleton("MMMd", value, locale=locale)
     return babel_format_date(value, style, locale=locale)
 
 

@@ -130,6 +130,11 @@ def list_texts(language: str) -> dict:
             "request": _("Request invoice"),
             "offer": _("Pay %(amount)s by %(date)s, save %(saving)s", amount="\x01", date="\x02", saving="\x03"),
             "select": _("Select %(number)s", number="\x01"),
+            # The cash discount's badge in a row: "−2 % until 7 Dec" (the whole offer is its tooltip).
+            "offer_badge": _("−%(percent)s until %(date)s", percent="\x01", date="\x02"),
+            "due": _("Due date"), "balance": _("Balance"),
+            # Days overdue in a row's compact badge ("+12 d"; the whole "12 days overdue" is its tooltip).
+            "late": _("+%(num)s d", num="\x01"),
         }
 
 

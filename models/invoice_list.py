@@ -601,6 +601,9 @@ def order_account_choices(user: User) -> list[tuple[str, str]]:
 
 
 # The rendered row's name ------------------------------------------------------------------------------
+ROW_LAYOUT = 2  # issue 16: cells named by class, the cash discount as a badge
+
+
 def rendered_row_key(row: InvoiceRow, billed_to: str, language: str, in_cart: bool, allowed: tuple) -> tuple:
     """Everything a rendered list row shows, so the same key always means the same HTML: the invoice's figures
     as just read (number, dates, amounts, status, the cash discount), its order account's code and name, whom
@@ -608,6 +611,8 @@ def rendered_row_key(row: InvoiceRow, billed_to: str, language: str, in_cart: bo
     is in the user's cart, what the user may do (which buttons are offered) and the language. Nothing is ever
     invalidated: a change to any of these is a new key."""
     offer = row.offer
-    return ("invoice-row", language, row.id, row.number, row.invoice_date, row.due_date, row.currency, row.total,
+    # ROW_LAYOUT names the row's markup: a new layout of templates/invoices/_rows.html bumps it, so rows kept in a
+    # shared cache (Redis) by the previous release are not shown in the new page.
+    return ("invoice-row", ROW_LAYOUT, language, row.id, row.number, row.invoice_date, row.due_date, row.currency, row.total,
             row.balance, row.status, row.order_account.account, row.order_account.name, billed_to, row.late,
-            offer and (offer.amount, offer.pay_amount, offer.until), in_cart, allowed)
+            offer and (offer.amount, offer.pay_amount, offer.until, offer.percent), in_cart, allowed)

@@ -194,6 +194,19 @@
     var input = event.target;
     if (input.matches && input.matches("#cart-form input.amount-input")) updateCartTotal(input.form);
   });
+  // --- The look (issue 16) ----------------------------------------------------------------------------------
+  // Wider than a phone, the header's menu and the list's filters are always shown: CSS does it with
+  // ::details-content; a browser without it gets the <details> opened here instead.
+  if (window.CSS && CSS.supports && !CSS.supports("selector(::details-content)") && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 721px)");
+    var openWhenWide = function () {
+      if (!wide.matches) return;
+      document.querySelectorAll("details.site-menu, details.filter-fields").forEach(function (d) { d.open = true; });
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openWhenWide);
+    else openWhenWide();
+    if (wide.addEventListener) wide.addEventListener("change", openWhenWide);
+  }
 
   // --- Pay selected (issue 12) ---------------------------------------------------------------------------
   // The list's checkboxes submit the shared form #pay-selected by their `form` attribute (the rows carry no

@@ -90,8 +90,11 @@ def test_one_date_style_on_the_list_and_no_double_period_in_the_lede(world, app,
 
     auth.login("nina")  # DIST-1 gives 2 % for paying within 10 days: the list shows the offer's last day
     page = client.get("/invoices").get_data(as_text=True)
-    offers = re.findall(r'<span class="offer">(.*?)</span>', page, re.S)
-    assert offers
+    offers = re.findall(r'<span class="badge badge-offer" title="([^"]*)">', page)
+    badges = re.findall(r'<span class="badge badge-offer"[^>]*><span aria-hidden="true">([^<]*)</span>', page)
+    assert offers and len(badges) == len(offers)
+    for badge in badges:  # the compact badge: medium's order without the year ("Dec 7"), never "7 Dec"
+        assert re.search(r"until [A-Z][a-z]{2} \d{1,2}$", badge), badge
     with app.test_request_context(), force_locale("en"):
         medium = re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4}")
     for offer in offers:
