@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - began:.1f} s")
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     for round_name in ("first import", "same file again"):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with db.connection_context():
             try:
                 with path.open("rb") as handle:
@@ -98,10 +98,10 @@ def main(argv=None) -> int:
             except ImportProblem as problem:
                 print(f"Import refused: {problem}")
                 return 1
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
         print(f"{engine} {round_name}: {summary.invoices:,} invoices in {took:.1f} s = "
               f"{summary.invoices / took:,.0f} invoices/s ({summary.describe_changes()}); "
-              f"peak RSS {peak_rss_mb():.0f} MB")
+              f"this process's CPU {cpu:.1f} s; peak RSS {peak_rss_mb():.0f} MB; load {os.getloadavg()[0]:.1f}")
     database.close()
     return 0
 

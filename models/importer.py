@@ -87,6 +87,7 @@ MAX_QUANTITY = Decimal("1000000000")        # |quantity| below a billion
 MAX_UNIT_PRICE = Decimal("10000000000")     # a unit price below ten billion
 MAX_DOCUMENT = Decimal("10000000000")       # a line, an invoice or a credit note below ten billion
 MAX_LINES = 10_000                          # lines per invoice or credit note
+SIMPLE_DECIMAL = {places: re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,%d})?\Z" % places) for places in (2, 4)}
 BATCH = 1000                                # invoices validated and written together
 
 
@@ -138,10 +139,13 @@ def _decimal(obj, key, record, *, places=2, required=True, default=None, minimum
     raw = _require(obj, key, record)
     if not isinstance(raw, str):
         raise ImportProblem(record, key, f"must be a string holding a decimal, like \"12.50\" (got {raw!r})")
-    try:
-        value = parse_decimal(raw, places=places, decimal_comma=False)
-    except AmountError as error:
-        raise ImportProblem(record, key, f"{raw[:40]!r} is not a valid amount: {error}") from None
+    if SIMPLE_DECIMAL[places].match(raw):
+        value = Decimal(raw)  # the usual case, without the general parser's work
+    else:
+        try:
+            value = parse_decimal(raw, places=places, decimal_comma=False)
+        except AmountError as error:
+            raise ImportProblem(record, key, f"{raw[:40]!r} is not a valid amount: {error}") from None
     if minimum is not None and value < minimum:
         raise ImportProblem(record, key, f"must not be below {minimum}")
     if maximum is not None and value > maximum:
@@ -354,7 +358,7 @@ def _customer_values(rec, label) -> dict:
 
 
 def _import_customers(records, summary) -> dict:
-    cache: dict[str, Customer] = {}
+    cache: dict[str, Customer] = {customer.account: customer for customer in Customer.select()}
     pending_links = []
     seen = set()
     for index, rec in records:
@@ -661,8 +665,7 @@ def _import_invoices(records, given_kids, summary):
 
 def _write_invoices(batch, kids, given_kids, writer, summary):
     numbers = [parsed.number for parsed in batch]
-    existing = {row[1]: row for row in Invoice.select(Invoice.id, *INVOICE_FIELDS)
-                .where(Invoice.number.in_(numbers)).tuples()}
+    existing = {row[1]: row for row in _select_in((Invoice.id,) + INVOICE_FIELDS, Invoice.number, numbers)}
     ids = [row[0] for row in existing.values()]
     imported, portal, old_lines = {}, {}, {}
     if ids:
@@ -674,9 +677,10 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
                 imported[invoice_id] = int(amount or 0)
             else:
                 portal[invoice_id] = portal.get(invoice_id, 0) + int(amount or 0) + int(discount or 0)
-        for row in (InvoiceLine.select(InvoiceLine.invoice, *LINE_FIELDS).where(InvoiceLine.invoice.in_(ids))
-                    .order_by(InvoiceLine.invoice, InvoiceLine.line_no).tuples()):
+        for row in _select_in((InvoiceLine.invoice,) + LINE_FIELDS, InvoiceLine.invoice, ids):
             old_lines.setdefault(row[0], []).append(row[1:])
+        for lines in old_lines.values():
+            lines.sort()
     # KIDs: the ones the batch gives or would make, and who has them already.
     wanted = {parsed.kid for parsed in batch if parsed.kid}
     for parsed in batch:
@@ -686,7 +690,7 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
     holders = {}
     for start in range(0, len(wanted), 1000):
         chunk = list(wanted)[start:start + 1000]
-        holders.update(Invoice.select(Invoice.kid, Invoice.number).where(Invoice.kid.in_(chunk)).tuples())
+        holders.update(_select_in((Invoice.kid, Invoice.number), Invoice.kid, chunk, convert=False))
 
     new_rows, new_lines, new_payments, updates, replace_lines, replace_payments = [], [], [], [], [], []
     now = clock.utcnow()
@@ -744,8 +748,8 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
     if new_rows:
         writer.insert("invoice", INVOICE_FIELDS + (Invoice.created_at,),
                       [_db_row(parsed.values) + [now] for parsed in new_rows])
-        new_ids = dict(Invoice.select(Invoice.number, Invoice.id)
-                       .where(Invoice.number.in_([parsed.number for parsed in new_rows])).tuples())
+        new_ids = dict(_select_in((Invoice.number, Invoice.id), Invoice.number,
+                                  [parsed.number for parsed in new_rows], convert=False))
         for parsed in new_rows:
             invoice_id = new_ids[parsed.number]
             new_lines.extend(_line_rows(invoice_id, parsed.lines))
@@ -755,6 +759,22 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
     writer.insert("invoice_line", (InvoiceLine.invoice,) + LINE_FIELDS, new_lines)
     writer.insert("payment", (Payment.invoice, Payment.amount, Payment.discount, Payment.method,
                               Payment.gateway_reference, Payment.created_at), new_payments)
+
+
+def _select_in(fields, column, values, convert=True) -> list:
+    """SELECT fields FROM the column's table WHERE column IN values, written once as SQL (Peewee would build the
+    placeholders one value at a time); values converted by the fields' python_value unless `convert` is False."""
+    if not values:
+        return []
+    p = "%s" if is_postgres() else "?"
+    table = column.model._meta.table_name
+    sql = (f'SELECT {", ".join(chr(34) + f.column_name + chr(34) for f in fields)} FROM "{table}" '
+           f'WHERE "{column.column_name}" IN ({", ".join([p] * len(values))})')
+    rows = db.execute_sql(sql, list(values)).fetchall()
+    if not convert:
+        return rows
+    converters = [f.python_value for f in fields]
+    return [tuple(None if v is None else c(v) for c, v in zip(converters, row)) for row in rows]
 
 
 def _db_row(values) -> list:
