@@ -188,18 +188,33 @@ def _currency(obj, record):
 
 
 # ----------------------------------------------------------------------------------------------- reading
-def _strict_map(duplicates: list):
-    """A mapping type for ijson that notes a key given twice in one object (JSON itself would keep the last)."""
+class StrictMap(dict):
+    """The mapping ijson builds objects with: it notes a key given twice in one object (plain JSON would keep the
+    last silently) on the object itself, as ijson builds several records ahead of the one it hands over."""
 
-    class StrictMap(dict):
-        __slots__ = ()
+    duplicate = None
 
-        def __setitem__(self, key, value):
-            if key in self:
-                duplicates.append(key)
-            dict.__setitem__(self, key, value)
+    def __setitem__(self, key, value):
+        if key in self and self.duplicate is None:
+            self.duplicate = key
+        dict.__setitem__(self, key, value)
 
-    return StrictMap
+
+def _first_duplicate(value, path=""):
+    """The first key given twice anywhere in a record (as a dotted path), or None."""
+    if isinstance(value, dict):
+        if getattr(value, "duplicate", None) is not None:
+            return path + value.duplicate
+        for key, inner in value.items():
+            found = _first_duplicate(inner, f"{path}{key}.") if isinstance(inner, (dict, list)) else None
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _first_duplicate(inner, f"{path}{index + 1}.") if isinstance(inner, (dict, list)) else None
+            if found:
+                return found
+    return None
 
 
 class DictSource:
@@ -227,8 +242,6 @@ class StreamSource:
         import ijson
 
         self.ijson, self.handle = ijson, handle
-        self.duplicates: list = []
-        self.map_type = _strict_map(self.duplicates)
         seen, kids, expect = set(), [], None
         try:
             events = ijson.parse(handle, use_float=False)
@@ -258,12 +271,12 @@ class StreamSource:
 
     def records(self, kind):
         self.handle.seek(0)
-        del self.duplicates[:]
-        items = self.ijson.items(self.handle, f"{kind}.item", use_float=False, map_type=self.map_type)
+        items = self.ijson.items(self.handle, f"{kind}.item", use_float=False, map_type=StrictMap)
         for index, record in enumerate(items):
-            if self.duplicates:
-                label = _label(kind, index, record)
-                raise ImportProblem(label, self.duplicates[0], "appears twice in the record (a duplicate JSON key)")
+            duplicate = _first_duplicate(record)
+            if duplicate:
+                raise ImportProblem(_label(kind, index, record), duplicate,
+                                    "appears twice in the record (a duplicate JSON key)")
             yield index, record
 
 
