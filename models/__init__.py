@@ -86,9 +86,10 @@ from .cart import Cart, CartCredit, CartLine  # noqa: E402
 from .checkout import Checkout, CheckoutCredit, CheckoutLine  # noqa: E402
 from .request import B2BRequest  # noqa: E402
 from .outbox import OutboxEmail  # noqa: E402
+from .api import ApiToken, FeedItem  # noqa: E402
 
 # Every table, in an order that creates (and empties) them safely. The schema itself is made by the
 # migrations in migrations/ (`flask --app app init-db`), never at run time.
 ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, InvoiceAging, Payment, Product, SalesOrder,
               SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail, CreditNote, CreditNoteLine,
-              CartCredit, CheckoutCredit]
+              CartCredit, CheckoutCredit, ApiToken, FeedItem]
