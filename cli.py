@@ -56,6 +56,35 @@ def register_commands(app: Flask) -> None:
                 sys.exit(1)
         click.echo(f"Imported {summary}.")
 
+    @app.cli.command("create-api-token")
+    @click.argument("name")
+    @click.option("--scope", type=click.Choice(["read", "write"]), default="write", show_default=True,
+                  help="read: GET calls only; write: also import and record payments.")
+    def create_api_token(name, scope):
+        """Make an API token called NAME and print it (once: only its hash is kept)."""
+        from models.api import TokenProblem, create_token
+
+        with db.connection_context():
+            try:
+                token = create_token(name, scope)
+            except TokenProblem as problem:
+                click.echo(f"No token made: {problem}.", err=True)
+                sys.exit(1)
+        click.echo(f"API token {name!r} ({scope}); it is shown only now, keep it safe:")
+        click.echo(token)
+
+    @app.cli.command("revoke-api-token")
+    @click.argument("name")
+    def revoke_api_token(name):
+        """Revoke the API token called NAME: calls with it answer 401 from now on."""
+        from models.api import revoke_token
+
+        with db.connection_context():
+            if not revoke_token(name):
+                click.echo(f"No live token called {name!r}.", err=True)
+                sys.exit(1)
+        click.echo(f"API token {name!r} revoked.")
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only load the demo data when there are no customers yet.")
     def seed_demo(if_empty):

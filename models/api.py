@@ -165,3 +165,17 @@ def feed_page(kind: str, after: int, limit: int) -> list[tuple[int, int]]:
     return list(FeedItem.select(FeedItem.position, FeedItem.item_id)
                 .where(FeedItem.kind == kind, FeedItem.position > after)
                 .order_by(FeedItem.position).limit(limit).tuples())
+
+
+def payment_fields(body) -> tuple[Decimal, date, str]:
+    """amount, date and reference of an external payment, checked with the import's rules and messages."""
+    from .importer import ImportProblem, _date, _decimal, _text
+
+    if not isinstance(body, dict):
+        raise ImportProblem("payment", "-", "must be a JSON object with amount, date and reference")
+    amount = _decimal(body, "amount", "payment")
+    if amount <= ZERO:
+        raise ImportProblem("payment", "amount", "must be more than zero")
+    day = _date(body, "date", "payment")
+    reference = _text(body, "reference", "payment", 100)
+    return amount, day, reference

@@ -1,16 +1,21 @@
 """Error pages: a whole page for browsers, a message in the page's message area for htmx."""
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from models import db
+from .api import HTTP_CODES
 from .responses import is_htmx, message
 
 bp = Blueprint("errors", __name__)
 
 
 def _error_response(status: int, title: str, text: str):
+    if request.path.startswith("/api/"):  # the API answers JSON, also for a URL no route matches
+        from .api import json_error
+
+        return json_error(status, HTTP_CODES.get(status, "server_error" if status >= 500 else "bad_request"), text)
     if is_htmx():
         return message(text, status, title=title)
     return render_template("errors/error.html", status=status, title=title, message=text), status
