@@ -678,7 +678,11 @@ def _import_invoices(records, given_kids, summary):
 
 def _write_invoices(batch, kids, given_kids, writer, summary):
     numbers = [parsed.number for parsed in batch]
-    existing = {row[1]: row for row in _select_in((Invoice.id,) + INVOICE_FIELDS, Invoice.number, numbers)}
+    # PostgreSQL's driver hands back dates, Decimals and integers as they are: compare rows as the database holds
+    # them; SQLite's come back as text and numbers, so compare them as Python values.
+    raw = writer.postgres
+    existing = {row[1]: row for row in _select_in((Invoice.id,) + INVOICE_FIELDS, Invoice.number, numbers,
+                                                  convert=not raw)}
     ids = [row[0] for row in existing.values()]
     imported, portal, old_lines = {}, {}, {}
     if ids:
@@ -690,7 +694,7 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
                 imported[invoice_id] = int(amount or 0)
             else:
                 portal[invoice_id] = portal.get(invoice_id, 0) + int(amount or 0) + int(discount or 0)
-        for row in _select_in((InvoiceLine.invoice,) + LINE_FIELDS, InvoiceLine.invoice, ids):
+        for row in _select_in((InvoiceLine.invoice,) + LINE_FIELDS, InvoiceLine.invoice, ids, convert=not raw):
             old_lines.setdefault(row[0], []).append(row[1:])
         for lines in old_lines.values():
             lines.sort()
@@ -737,9 +741,11 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
             new_rows.append(parsed)
             summary.count("invoices", True)
             continue
-        lines_same = old_lines.get(invoice_id, []) == [tuple(line) for line in parsed.lines]
+        given_lines = [row[1:] for row in _line_rows(invoice_id, parsed.lines)] if raw else [
+            tuple(line) for line in parsed.lines]
+        lines_same = old_lines.get(invoice_id, []) == given_lines
         paid_same = imported.get(invoice_id, 0) == paid
-        fields_same = list(old[1:]) == values
+        fields_same = list(old[1:]) == (_db_row(values) if raw else values)
         if lines_same and paid_same and fields_same:
             summary.count("invoices", None)
             continue
