@@ -239,6 +239,11 @@ def test_the_list_and_summary_see_an_external_payment_like_any_payment(api, worl
     auth.login("nina")
     page = auth.client.get("/invoices?status=paid").get_data(as_text=True)
     assert "D-002" in page
+    payments = auth.client.get("/payments")
+    assert payments.status_code == 200 and "Bank transfer" in payments.get_data(as_text=True)
+    assert "X-2" in payments.get_data(as_text=True)
+    invoice = auth.client.get("/invoices/D-002")
+    assert invoice.status_code == 200 and "Bank transfer" in invoice.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("body, field", [
