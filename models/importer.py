@@ -112,19 +112,23 @@ def _require(obj, key, record, kind=str):
 
 
 def _text(obj, key, record, max_length, required=True, default=""):
-    if not required and obj.get(key) in (None, ""):
-        return default
-    value = _require(obj, key, record).strip()
+    value = obj.get(key) if type(obj) is dict else _require(obj, key, record)
+    if type(value) is not str or not value:
+        if not required and value in (None, ""):
+            return default
+        _require(obj, key, record)  # raises: missing, or not a string
+    value = value.strip()
     if not value:
         raise ImportProblem(record, key, "is required")
     if len(value) > max_length:
         raise ImportProblem(record, key, f"is longer than {max_length} characters")
     if "\r" in value:
         value = value.replace("\r\n", "\n")
-    bad = CONTROL.search(value)
-    if bad:
-        raise ImportProblem(record, key, f"holds the control character U+{ord(bad.group()):04X}; text may hold "
-                                         "line breaks and tabs but no other control characters")
+    if not value.isprintable():  # only then look for what is not allowed (a line break, a tab are)
+        bad = CONTROL.search(value)
+        if bad:
+            raise ImportProblem(record, key, f"holds the control character U+{ord(bad.group()):04X}; text may "
+                                             "hold line breaks and tabs but no other control characters")
     return value
 
 
@@ -134,14 +138,15 @@ def _code(obj, key, record, required=True):
 
 
 def _decimal(obj, key, record, *, places=2, required=True, default=None, minimum=ZERO, maximum=None):
-    if not required and obj.get(key) in (None, ""):
-        return default
-    raw = _require(obj, key, record)
-    if not isinstance(raw, str):
-        raise ImportProblem(record, key, f"must be a string holding a decimal, like \"12.50\" (got {raw!r})")
-    if SIMPLE_DECIMAL[places].match(raw):
+    raw = obj.get(key) if type(obj) is dict else _require(obj, key, record)
+    if type(raw) is str and SIMPLE_DECIMAL[places].match(raw):
         value = Decimal(raw)  # the usual case, without the general parser's work
     else:
+        if not required and raw in (None, ""):
+            return default
+        raw = _require(obj, key, record)
+        if not isinstance(raw, str):
+            raise ImportProblem(record, key, f"must be a string holding a decimal, like \"12.50\" (got {raw!r})")
         try:
             value = parse_decimal(raw, places=places, decimal_comma=False)
         except AmountError as error:
@@ -188,35 +193,6 @@ def _currency(obj, record):
 
 
 # ----------------------------------------------------------------------------------------------- reading
-class StrictMap(dict):
-    """The mapping ijson builds objects with: it notes a key given twice in one object (plain JSON would keep the
-    last silently) on the object itself, as ijson builds several records ahead of the one it hands over."""
-
-    duplicate = None
-
-    def __setitem__(self, key, value):
-        if key in self and self.duplicate is None:
-            self.duplicate = key
-        dict.__setitem__(self, key, value)
-
-
-def _first_duplicate(value, path=""):
-    """The first key given twice anywhere in a record (as a dotted path), or None."""
-    if isinstance(value, dict):
-        if getattr(value, "duplicate", None) is not None:
-            return path + value.duplicate
-        for key, inner in value.items():
-            found = _first_duplicate(inner, f"{path}{key}.") if isinstance(inner, (dict, list)) else None
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found = _first_duplicate(inner, f"{path}{index + 1}.") if isinstance(inner, (dict, list)) else None
-            if found:
-                return found
-    return None
-
-
 class DictSource:
     """An import already in memory (the demo data, tests)."""
 
@@ -235,49 +211,71 @@ class DictSource:
 
 
 class StreamSource:
-    """An import file read as a stream: one quick pass checks the top level (an object whose known keys are
-    lists, each key once) and collects the KIDs the file gives; then each kind is read record by record."""
+    """An import file read as a stream. A first quick pass over its tokens checks the top level (an object whose
+    known keys are lists), refuses a key given twice in any object (plain JSON would keep the last silently) and
+    collects the KIDs the file gives; then each kind is read record by record."""
 
     def __init__(self, handle):
         import ijson
 
         self.ijson, self.handle = ijson, handle
-        seen, kids, expect = set(), [], None
+        kids, expect = [], None
+        record_keys = {f"{kind}.item": kind for kind in KINDS}
+        label_keys = {f"{kind}.item.{_KEY_OF[kind][1]}": kind for kind in KINDS}
+        label_keys["invoices.item.kid"] = "kid"
+        counts = dict.fromkeys(KINDS, 0)
+        current = ["file", None]  # the kind being read and the label of its record
+        stack = []  # the keys seen so far in each open object
         try:
             events = ijson.parse(handle, use_float=False)
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 raise ImportProblem("file", "-", "must hold a JSON object with customers, users, products, "
                                                  "invoices, credit_notes")
+            stack.append(set())
             for prefix, event, value in events:
                 if expect is not None:
                     if event not in ("start_array", "null"):
                         raise ImportProblem(expect, "-", "must be a list")
                     expect = None
-                if prefix == "":
-                    if event == "map_key":
-                        if value in seen:
-                            raise ImportProblem("file", value, "appears twice (a duplicate JSON key)")
-                        seen.add(value)
-                        if value in KINDS:
-                            expect = value
-                elif prefix == "invoices.item.kid" and event == "string":
-                    kids.append(value)
+                if event == "map_key":
+                    keys = stack[-1]
+                    if value in keys:
+                        self._duplicate(prefix, value, current)
+                    keys.add(value)
+                    if prefix == "" and value in KINDS:
+                        expect = value
+                elif event == "start_map":
+                    stack.append(set())
+                    kind = record_keys.get(prefix)
+                    if kind is not None:
+                        counts[kind] += 1
+                        current = [kind, f"{_KEY_OF[kind][0]} #{counts[kind]}"]
+                elif event == "end_map":
+                    stack.pop()
+                elif event == "string" and prefix in label_keys:
+                    if prefix == "invoices.item.kid":
+                        kids.append(value)
+                    elif label_keys[prefix] == current[0]:
+                        record = {_KEY_OF[current[0]][1]: value}
+                        current[1] = _label(current[0], counts[current[0]] - 1, record)
         except ijson.JSONError as error:
             raise NotJSON(str(error)) from None
         except UnicodeDecodeError as error:
             raise NotJSON(str(error)) from None
         self.given_kids = _given_kids({"kid": kid} for kid in kids)
 
+    @staticmethod
+    def _duplicate(prefix, key, current):
+        if prefix == "":
+            raise ImportProblem("file", key, "appears twice (a duplicate JSON key)")
+        inner = prefix.split(".", 2)[2] if prefix.count(".") >= 2 else ""
+        field_name = ".".join(part for part in (inner.replace(".item", ""), key) if part)
+        raise ImportProblem(current[1], field_name, "appears twice in the record (a duplicate JSON key)")
+
     def records(self, kind):
         self.handle.seek(0)
-        items = self.ijson.items(self.handle, f"{kind}.item", use_float=False, map_type=StrictMap)
-        for index, record in enumerate(items):
-            duplicate = _first_duplicate(record)
-            if duplicate:
-                raise ImportProblem(_label(kind, index, record), duplicate,
-                                    "appears twice in the record (a duplicate JSON key)")
-            yield index, record
+        yield from enumerate(self.ijson.items(self.handle, f"{kind}.item", use_float=False))
 
 
 _KEY_OF = {"customers": ("customer", "account"), "users": ("user", "email"), "products": ("product", "item"),

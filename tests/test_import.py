@@ -400,3 +400,25 @@ def test_summaries_stay_exact_through_bulk_import_and_reimport(db_conn):
         InvoiceSummary.account_id, InvoiceSummary.status, InvoiceSummary.currency, InvoiceSummary.invoices,
         InvoiceSummary.balance).where(InvoiceSummary.invoices > 0).tuples()}
     assert {k: (n, Decimal(int(b)) / 100) for k, (n, b) in recount.items()} == kept
+
+
+def test_a_streamed_file_never_makes_a_kid_another_invoice_of_the_file_gives(db_conn):
+    """D-001's KID would be made from its digits (0000011); a later invoice of the file gives that very KID."""
+    from models.identifiers import kid_candidates
+    from models.invoice import Invoice
+
+    payload = world_payload()
+    made = next(kid_candidates("D-001"))
+    payload["invoices"][5]["kid"] = made
+    import_file_text(json.dumps(payload))
+    assert Invoice.get(Invoice.number == "R1-002").kid == made
+    assert Invoice.get(Invoice.number == "D-001").kid != made
+
+
+def test_a_duplicate_key_inside_a_line_is_refused(db_conn):
+    from models.importer import ImportProblem
+
+    text = json.dumps(world_payload()).replace('"quantity": "10",', '"quantity": "10", "quantity": "1",', 1)
+    with pytest.raises(ImportProblem) as problem:
+        import_file_text(text)
+    assert (problem.value.record, problem.value.field) == ("invoice D-001", "lines.quantity")
