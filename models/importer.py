@@ -204,7 +204,6 @@ class DictSource:
             if payload.get(key) is not None and not isinstance(payload[key], list):
                 raise ImportProblem(key, "-", "must be a list")
         self.payload = payload
-        self.given_kids = _given_kids(payload.get("invoices") or ())
 
     def records(self, kind):
         yield from enumerate(self.payload.get(kind) or ())
@@ -212,17 +211,16 @@ class DictSource:
 
 class StreamSource:
     """An import file read as a stream. A first quick pass over its tokens checks the top level (an object whose
-    known keys are lists), refuses a key given twice in any object (plain JSON would keep the last silently) and
-    collects the KIDs the file gives; then each kind is read record by record."""
+    known keys are lists) and refuses a key given twice in any object (plain JSON would keep the last silently);
+    then each kind is read record by record."""
 
     def __init__(self, handle):
         import ijson
 
         self.ijson, self.handle = ijson, handle
-        kids, expect = [], None
+        expect = None
         record_keys = {f"{kind}.item": kind for kind in KINDS}
         label_keys = {f"{kind}.item.{_KEY_OF[kind][1]}": kind for kind in KINDS}
-        label_keys["invoices.item.kid"] = "kid"
         counts = dict.fromkeys(KINDS, 0)
         current = ["file", None]  # the kind being read and the label of its record
         stack = []  # the keys seen so far in each open object
@@ -254,16 +252,13 @@ class StreamSource:
                 elif event == "end_map":
                     stack.pop()
                 elif event == "string" and prefix in label_keys:
-                    if prefix == "invoices.item.kid":
-                        kids.append(value)
-                    elif label_keys[prefix] == current[0]:
+                    if label_keys[prefix] == current[0]:
                         record = {_KEY_OF[current[0]][1]: value}
                         current[1] = _label(current[0], counts[current[0]] - 1, record)
         except ijson.JSONError as error:
             raise NotJSON(str(error)) from None
         except UnicodeDecodeError as error:
             raise NotJSON(str(error)) from None
-        self.given_kids = _given_kids({"kid": kid} for kid in kids)
 
     @staticmethod
     def _duplicate(prefix, key, current):
@@ -310,21 +305,9 @@ def _run(source) -> ImportSummary:
         customers = _import_customers(source.records("customers"), summary)
         _import_users(source.records("users"), customers, summary)
         _import_products(source.records("products"), summary)
-        _import_invoices(source.records("invoices"), source.given_kids, summary)
+        _import_invoices(source.records("invoices"), summary)
         _import_credit_notes(source.records("credit_notes"), summary)
     return summary
-
-
-def _given_kids(records) -> set:
-    """The KIDs the file itself gives, so a KID made for another invoice never takes one of them."""
-    found = set()
-    for rec in records:
-        if isinstance(rec, dict) and rec.get("kid") and isinstance(rec["kid"], str):
-            try:
-                found.add(clean_kid(rec["kid"]))
-            except IdentifierError:
-                pass  # refused with its record when that invoice is read
-    return found
 
 
 # ----------------------------------------------------------------------------------------------- customers
@@ -661,26 +644,106 @@ def _cents(value: Decimal) -> int:
     return int(value * 100)  # already rounded to the cent
 
 
-def _import_invoices(records, given_kids, summary):
-    accounts, seen, kids = _accounts(), set(), set()
-    writer = _Writer()
-    batch = []
+class _Bits:
+    """A set of invoice ids as a bitmap: an eighth of a byte per id, so a million invoices cost 125 kB."""
+
+    def __init__(self):
+        self.bits = bytearray()
+
+    def __contains__(self, number: int) -> bool:
+        index = number >> 3
+        return index < len(self.bits) and bool(self.bits[index] >> (number & 7) & 1)
+
+    def add(self, number: int) -> None:
+        index = number >> 3
+        if index >= len(self.bits):
+            self.bits.extend(bytes(index + 1 - len(self.bits) + len(self.bits) // 2))
+        self.bits[index] |= 1 << (number & 7)
+
+
+class _Run:
+    """What the invoices of one import share, kept small whatever the size of the file: the customers' terms, the
+    ids of the invoices this import wrote or checked (a number given twice in the file is found by its id) and
+    of those whose KID this import made (so an invoice later in the file may claim that KID)."""
+
+    def __init__(self):
+        self.accounts, self.writer = _accounts(), _Writer()
+        self.done, self.made_kid = _Bits(), _Bits()
+
+
+def _import_invoices(records, summary):
+    run, batch, seen = _Run(), [], set()
     for index, rec in records:
-        batch.append(_parse_invoice(index, rec, seen, accounts))
+        batch.append(_parse_invoice(index, rec, seen, run.accounts))
         if len(batch) >= BATCH:
-            _write_invoices(batch, kids, given_kids, writer, summary)
-            batch = []
+            _write_invoices(batch, run, summary)
+            batch, seen = [], set()
     if batch:
-        _write_invoices(batch, kids, given_kids, writer, summary)
+        _write_invoices(batch, run, summary)
 
 
-def _write_invoices(batch, kids, given_kids, writer, summary):
+def _kids(batch, existing, run):
+    """Each NOK invoice's KID: the one given, else the one it has, else one made from its number that no other
+    invoice has. A KID given here that this import made earlier for another invoice is taken back from it (that
+    one gets another); a KID another invoice really has is refused."""
+    given, made = {}, set()
+    for parsed in batch:
+        if parsed.kid:
+            if parsed.kid in given:
+                raise ImportProblem(parsed.label, "kid", f"{parsed.kid} is already the KID of another invoice")
+            given[parsed.kid] = parsed
+    wanted = set(given)
+    for parsed in batch:
+        old = existing.get(parsed.number)
+        parsed.first_kid = None
+        if parsed.values[5] == "NOK" and not parsed.kid and not (old and old[1 + KID_AT]):
+            parsed.first_kid = next(kid_candidates(parsed.number))
+            wanted.add(parsed.first_kid)
+    holders = {}
+    wanted = list(wanted)
+    for start in range(0, len(wanted), 1000):
+        for kid, number, invoice_id in _select_in((Invoice.kid, Invoice.number, Invoice.id), Invoice.kid,
+                                                  wanted[start:start + 1000], convert=False):
+            holders[kid] = (number, invoice_id)
+    for kid, parsed in given.items():
+        holder = holders.get(kid)
+        if holder is None or holder[0] == parsed.number:
+            continue
+        if holder[1] in run.made_kid:
+            other = free_kid(holder[0], set(given) | {kid})
+            db.execute_sql(f"UPDATE invoice SET kid = {run.writer.p} WHERE id = {run.writer.p}", [other, holder[1]])
+            continue
+        raise ImportProblem(parsed.label, "kid", f"{kid} is already the KID of another invoice")
+    taken = set(given)
+    for parsed in batch:
+        old = existing.get(parsed.number)
+        kid = parsed.kid or (old[1 + KID_AT] if old else None)
+        if parsed.first_kid:
+            first = parsed.first_kid
+            holder = holders.get(first)
+            if first not in taken and (holder is None or holder[0] == parsed.number):
+                kid = first
+            else:
+                kid = free_kid(parsed.number, taken)
+            made.add(parsed.number)
+        if kid:
+            taken.add(kid)
+        parsed.values[KID_AT] = kid
+    return made
+
+
+def _write_invoices(batch, run, summary):
+    writer = run.writer
     numbers = [parsed.number for parsed in batch]
     # PostgreSQL's driver hands back dates, Decimals and integers as they are: compare rows as the database holds
     # them; SQLite's come back as text and numbers, so compare them as Python values.
     raw = writer.postgres
     existing = {row[1]: row for row in _select_in((Invoice.id,) + INVOICE_FIELDS, Invoice.number, numbers,
                                                   convert=not raw)}
+    for parsed in batch:
+        old = existing.get(parsed.number)
+        if old is not None and old[0] in run.done:
+            raise ImportProblem(parsed.label, "number", "appears twice in the file")
     ids = [row[0] for row in existing.values()]
     imported, portal, old_lines = {}, {}, {}
     if ids:
@@ -696,16 +759,7 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
             old_lines.setdefault(row[0], []).append(row[1:])
         for lines in old_lines.values():
             lines.sort()
-    # KIDs: the ones the batch gives or would make, and who has them already.
-    wanted = {parsed.kid for parsed in batch if parsed.kid}
-    for parsed in batch:
-        if parsed.values[5] == "NOK" and not parsed.kid:
-            parsed.first_kid = next(kid_candidates(parsed.number))
-            wanted.add(parsed.first_kid)
-    holders = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = list(wanted)[start:start + 1000]
-        holders.update(_select_in((Invoice.kid, Invoice.number), Invoice.kid, chunk, convert=False))
+    made_kids = _kids(batch, existing, run)
 
     new_rows, new_lines, new_payments, updates, replace_lines, replace_payments = [], [], [], [], [], []
     now = clock.utcnow()
@@ -721,24 +775,13 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
         balance = Decimal(total - paid - portal_paid) / 100
         values[6], values[7] = parsed.total, balance.quantize(ZERO)
         values[8] = derive_status(values[6], values[7])
-        kid = parsed.kid
-        if kid and (kid in kids or holders.get(kid, parsed.number) != parsed.number):
-            raise ImportProblem(parsed.label, "kid", f"{kid} is already the KID of another invoice")
-        if values[5] == "NOK" and not kid:
-            kid = old[1 + KID_AT] if old and old[1 + KID_AT] else None
-            if kid is None:
-                first = parsed.first_kid
-                if first not in kids and first not in given_kids and holders.get(first, parsed.number) == parsed.number:
-                    kid = first
-                else:
-                    kid = free_kid(parsed.number, kids | given_kids)
-        if kid:
-            kids.add(kid)
-        values[KID_AT] = kid
         if old is None:
             new_rows.append(parsed)
             summary.count("invoices", True)
             continue
+        run.done.add(invoice_id)
+        if parsed.number in made_kids:
+            run.made_kid.add(invoice_id)
         given_lines = [row[1:] for row in _line_rows(invoice_id, parsed.lines)] if raw else [
             tuple(line) for line in parsed.lines]
         lines_same = old_lines.get(invoice_id, []) == given_lines
@@ -769,6 +812,9 @@ def _write_invoices(batch, kids, given_kids, writer, summary):
                                   [parsed.number for parsed in new_rows], convert=False))
         for parsed in new_rows:
             invoice_id = new_ids[parsed.number]
+            run.done.add(invoice_id)
+            if parsed.number in made_kids:
+                run.made_kid.add(invoice_id)
             new_lines.extend(_line_rows(invoice_id, parsed.lines))
             if parsed.paid > ZERO:
                 new_payments.append((invoice_id, _cents(round_money(parsed.paid)), 0, Payment.METHOD_IMPORTED,

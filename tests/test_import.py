@@ -402,11 +402,15 @@ def test_summaries_stay_exact_through_bulk_import_and_reimport(db_conn):
     assert {k: (n, Decimal(int(b)) / 100) for k, (n, b) in recount.items()} == kept
 
 
-def test_a_streamed_file_never_makes_a_kid_another_invoice_of_the_file_gives(db_conn):
-    """D-001's KID would be made from its digits (0000011); a later invoice of the file gives that very KID."""
+@pytest.mark.parametrize("batch", [1000, 2])
+def test_a_kid_made_by_the_import_gives_way_to_one_a_later_invoice_gives(db_conn, monkeypatch, batch):
+    """D-001's KID would be made from its digits; a later invoice of the file gives that very KID — in the same
+    batch, or in a later one (then D-001, already written, gets another)."""
+    from models import importer
     from models.identifiers import kid_candidates
     from models.invoice import Invoice
 
+    monkeypatch.setattr(importer, "BATCH", batch)
     payload = world_payload()
     made = next(kid_candidates("D-001"))
     payload["invoices"][5]["kid"] = made
@@ -422,3 +426,17 @@ def test_a_duplicate_key_inside_a_line_is_refused(db_conn):
     with pytest.raises(ImportProblem) as problem:
         import_file_text(text)
     assert (problem.value.record, problem.value.field) == ("invoice D-001", "lines.quantity")
+
+
+def test_a_number_twice_in_batches_apart_is_refused(db_conn, monkeypatch):
+    from models import importer
+    from models.importer import ImportProblem, import_data
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+    payload = world_payload()
+    payload["invoices"][6]["number"] = "D-001"
+    before = counts()
+    with pytest.raises(ImportProblem) as problem:
+        import_data(payload)
+    assert (problem.value.record, problem.value.field) == ("invoice D-001", "number")
+    assert counts() == before
