@@ -9,9 +9,10 @@ Redis when REDIS_URL is set) by the small fixed-window limiter below, kept to th
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 import time
-from io import BytesIO
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -153,14 +154,18 @@ def _json_body():
 @bp.post("/import")
 def import_records():
     """The import-data format; the same code path as `flask --app app import-data` (models/importer.py)."""
-    try:
-        summary = import_file(BytesIO(request.get_data()))
-    except NotJSON as error:
-        return json_error(400, "not_json", f"Import refused: the body is not valid JSON ({error}). "
-                                           "Nothing was imported.")
-    except ImportProblem as problem:
-        return json_error(422, "import_refused", f"Import refused: {problem}. Nothing was imported.",
-                          problem.record, problem.field)
+    # The body is spooled (to disk beyond 8 MB) rather than held: the importer reads it as a stream, twice.
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as body:
+        shutil.copyfileobj(request.stream, body, 1024 * 1024)
+        body.seek(0)
+        try:
+            summary = import_file(body)
+        except NotJSON as error:
+            return json_error(400, "not_json", f"Import refused: the body is not valid JSON ({error}). "
+                                               "Nothing was imported.")
+        except ImportProblem as problem:
+            return json_error(422, "import_refused", f"Import refused: {problem}. Nothing was imported.",
+                              problem.record, problem.field)
     return jsonify({"created": summary.created, "updated": summary.updated})
 
 
