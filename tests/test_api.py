@@ -88,6 +88,7 @@ def counts():
 
 
 # ------------------------------------------------------------------------------------------ tokens
+@pytest.mark.both_databases
 def test_calls_without_a_valid_token_answer_401(api, auth):
     from models import db
     from models.api import revoke_token
@@ -108,6 +109,7 @@ def test_a_signed_in_browser_cookie_authorizes_nothing(api, world, auth):
     assert "Set-Cookie" not in response.headers
 
 
+@pytest.mark.both_databases
 def test_a_read_token_reads_but_may_not_write(app, client, world):
     reader = Api(client, new_token("reader", "read"))
     assert reader.get("/api/v1/invoices/D-001").status_code == 200
@@ -152,6 +154,7 @@ def test_no_csrf_token_is_needed(app, api):
 
 
 # ------------------------------------------------------------------------------------------ import
+@pytest.mark.both_databases
 def test_import_upserts_and_a_reimport_changes_nothing(api):
     response = api.post("/api/v1/import", world_payload())
     assert response.status_code == 200
@@ -168,6 +171,7 @@ def test_import_upserts_and_a_reimport_changes_nothing(api):
     assert invoice["total"] == "2500.00" and invoice["lines"][0]["quantity"] == "20"
 
 
+@pytest.mark.both_databases
 def test_a_bad_record_is_refused_whole_naming_record_and_field(api):
     api.post("/api/v1/import", world_payload())
     before = counts()
