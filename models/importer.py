@@ -25,7 +25,8 @@ from . import clock, db, is_postgres, write_transaction
 from .credit_note import CreditNote, CreditNoteLine
 from .customer import CURRENCY_COUNTRY, Customer, User
 from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
-                          clean_vat_number, kid_candidates)
+                          clean_vat_number)
+from .identifiers import KID_MAX
 from .invoice import Invoice, InvoiceLine, Payment, derive_status, free_kid
 from .money import CURRENCIES, ZERO, AmountError, parse_decimal, round_money
 from .product import Product
@@ -682,6 +683,21 @@ def _import_invoices(records, summary):
         _write_invoices(batch, run, summary)
 
 
+_NOT_DIGITS = re.compile(r"[^0-9]+")
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def first_kid(number: str) -> str:
+    """The first of models/identifiers.py: kid_candidates(number), worked out quickly (one per imported invoice):
+    the number's digits, at least 6 (zero-padded), and their Luhn (MOD10) check digit."""
+    digits = _NOT_DIGITS.sub("", number).lstrip("0") or "0"
+    digits = digits[-(KID_MAX - 6):].rjust(6, "0")
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        total += _LUHN_DOUBLE[ord(digit) - 48] if index % 2 == 0 else ord(digit) - 48
+    return digits + str((10 - total % 10) % 10)
+
+
 def _kids(batch, existing, run):
     """Each NOK invoice's KID: the one given, else the one it has, else one made from its number that no other
     invoice has. A KID given here that this import made earlier for another invoice is taken back from it (that
@@ -697,7 +713,7 @@ def _kids(batch, existing, run):
         old = existing.get(parsed.number)
         parsed.first_kid = None
         if parsed.values[5] == "NOK" and not parsed.kid and not (old and old[1 + KID_AT]):
-            parsed.first_kid = next(kid_candidates(parsed.number))
+            parsed.first_kid = first_kid(parsed.number)
             wanted.add(parsed.first_kid)
     holders = {}
     wanted = list(wanted)

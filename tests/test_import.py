@@ -440,3 +440,11 @@ def test_a_number_twice_in_batches_apart_is_refused(db_conn, monkeypatch):
         import_data(payload)
     assert (problem.value.record, problem.value.field) == ("invoice D-001", "number")
     assert counts() == before
+
+
+def test_the_quick_first_kid_is_the_first_kid_candidate():
+    from models.identifiers import kid_candidates
+    from models.importer import first_kid
+
+    for number in ("D-001", "INV-0000123", "A", "0", "X-" + "9" * 30, "INV-1001", "7-3-1", "SO_2026.11.30-17"):
+        assert first_kid(number) == next(kid_candidates(number))
