@@ -448,3 +448,18 @@ def test_the_quick_first_kid_is_the_first_kid_candidate():
 
     for number in ("D-001", "INV-0000123", "A", "0", "X-" + "9" * 30, "INV-1001", "7-3-1", "SO_2026.11.30-17"):
         assert first_kid(number) == next(kid_candidates(number))
+
+
+def test_line_text_with_breaks_tabs_and_backslashes_comes_back_as_given(db_conn):
+    """PostgreSQL's bulk path (COPY) has its own escapes: what was imported is what is stored."""
+    from models.importer import import_data
+    from models.invoice import Invoice, InvoiceLine
+
+    payload = world_payload()
+    text = "Pallet wrap\n\t50 \\ 60 cm \\N 'x' \"y\" æøå"
+    payload["invoices"][0]["lines"][0]["description"] = text
+    payload["invoices"][0]["delivery_address"] = "Dock 4\\5\nOslo"
+    import_data(payload)
+    invoice = Invoice.get(Invoice.number == "D-001")
+    assert InvoiceLine.get(InvoiceLine.invoice == invoice.id).description == text
+    assert invoice.delivery_address == "Dock 4\\5\nOslo"
