@@ -463,3 +463,14 @@ def test_line_text_with_breaks_tabs_and_backslashes_comes_back_as_given(db_conn)
     invoice = Invoice.get(Invoice.number == "D-001")
     assert InvoiceLine.get(InvoiceLine.invoice == invoice.id).description == text
     assert invoice.delivery_address == "Dock 4\\5\nOslo"
+
+
+def test_cli_import_data_reads_standard_input_and_refuses_duplicate_keys(app, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-data", "-"], input=json.dumps(world_payload()))
+    assert result.exit_code == 0, result.output
+    assert "9 invoices" in result.output
+    text = json.dumps(world_payload()).replace('"number": "D-002",', '"number": "D-002", "paid": "5.00",', 1)
+    result = runner.invoke(args=["import-data", "-"], input=text)
+    assert result.exit_code == 1
+    assert "Import refused: invoice D-002: field 'paid': appears twice" in result.output
