@@ -1,6 +1,6 @@
 """The back office API (views/api.py, models/api.py): its tokens (stored as SHA-256 hashes), the feed that hands
 payments, orders and requests to the ERP in the order they were committed (sql/api_feed.<database>.sql: a trigger
-gives each new payment, order and request the next feed position, under a lock held until commit), and a payment
+gives each new payment, order and request the next feed position as its transaction commits), and a payment
 received outside the portal recorded once per reference (a unique index on a bank transfer's reference)."""
 import peewee as pw
 

@@ -6,8 +6,8 @@
 - Payments received outside the portal (a bank transfer the ERP matched): recorded once per reference (a unique
   index on transfer references), under the invoice's row lock, through `Invoice.settle` like a card payment.
 - Feeds: payments, orders and requests in the order they were committed, by feed position (migrations/030_api.py:
-  a trigger gives each new one the next position under a lock held until commit), so a reader going forward by
-  position never misses an item committed later with a smaller number, and never reads one twice.
+  a trigger gives each new one the next position as its transaction commits), so a reader going forward by
+  position never misses an item that commits later, and never reads one twice (docs/api.md).
 """
 from __future__ import annotations
 
