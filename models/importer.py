@@ -24,9 +24,8 @@ from peewee import fn
 from . import clock, db, is_postgres, write_transaction
 from .credit_note import CreditNote, CreditNoteLine
 from .customer import CURRENCY_COUNTRY, Customer, User
-from .identifiers import (IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
+from .identifiers import (KID_MAX, IdentifierError, clean_country, clean_kid, clean_ksef_number, clean_org_number,
                           clean_vat_number)
-from .identifiers import KID_MAX
 from .invoice import Invoice, InvoiceLine, Payment, derive_status, free_kid
 from .money import CURRENCIES, ZERO, AmountError, parse_decimal, round_money
 from .product import Product
