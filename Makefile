@@ -6,7 +6,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 WORKER := $(BIN)/huey_consumer worker.huey --logfile instance/worker.log
 
-.PHONY: run test test-fast bench bench-exports bench-pdf wrk worker install install-dev chromium translations messages clean help
+.PHONY: run test test-fast bench bench-exports bench-import bench-pdf wrk worker install install-dev chromium translations messages clean help
 
 help:
 	@echo "make run    - install, create the demo database if empty, serve on http://127.0.0.1:$(PORT)"
@@ -15,6 +15,8 @@ help:
 	@echo "make bench  - a million invoices, 1,000 users sending a mixed load: the portal against bare Flask"
 	@echo "              (BENCH_ARGS=--quick: 100,000 invoices, short rounds; DATABASE_URL=postgresql://... for PostgreSQL)"
 	@echo "make bench-pdf - time the invoice PDF up to 10,000 lines"
+	@echo "make bench-import - import 100,000 invoices and the same file again: invoices/s, peak memory"
+	@echo "              (BENCH_ARGS='--invoices 1000000' for the memory check; DATABASE_URL=postgresql://... for PostgreSQL)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +95,12 @@ bench-pdf: install-dev
 # The invoice exports (CSV, Excel) of 100,000 invoices: time and memory (bench/exports.py).
 bench-exports: install-dev
 	$(BIN)/python -m bench.exports $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
+
+# The import's speed and memory (bench/import_speed.py): a generated file of N invoices with 1-4 lines each
+# (default 100,000; BENCH_ARGS="--invoices 1000000"), imported through import-data's own code path, then again.
+# `make bench-import DATABASE_URL=postgresql://user@host/db` runs it on PostgreSQL (that database is emptied).
+bench-import: install-dev
+	$(BIN)/python -m bench.import_speed $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

@@ -78,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
         ),
         # Rendered invoice-list pages (views/invoices.py): shared through Redis when REDIS_URL is set, else kept
         # per process; RENDER_CACHE_MB=0 turns it off.
+        # The back office API (views/api.py): calls a minute per token; the largest body it takes (the import).
+        API_RATE_LIMIT=int(os.environ.get("API_RATE_LIMIT") or 600),
+        API_MAX_CONTENT_LENGTH=int(os.environ.get("API_MAX_CONTENT_LENGTH") or 64 * 1024 * 1024),
         RENDER_CACHE_MB=float(os.environ.get("SETTLE_RENDER_CACHE_MB", "16")),
         # Its keys' prefix in Redis (two portals, or test runs, sharing one Redis keep apart by it).
         RENDER_CACHE_KEY_PREFIX=os.environ.get("SETTLE_RENDER_CACHE_PREFIX") or "settle:rendered:",

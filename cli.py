@@ -3,13 +3,25 @@
 Only `init-db` changes the schema (it applies the pending migrations in migrations/); every other command
 expects it to have run.
 """
-import json
+import shutil
 import sys
+import tempfile
 
 import click
 from flask import Flask
 
 from models import db
+
+
+def _seekable(file):
+    """The import file opened for reading bytes; standard input ("-") is spooled to a temporary file first, as
+    the importer reads the file more than once (models/importer.py: StreamSource)."""
+    if file != "-":
+        return open(file, "rb")
+    spool = tempfile.TemporaryFile()
+    shutil.copyfileobj(sys.stdin.buffer, spool)
+    spool.seek(0)
+    return spool
 
 
 def register_commands(app: Flask) -> None:
@@ -26,24 +38,52 @@ def register_commands(app: Flask) -> None:
     @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
     def import_data_command(file):
         """Load customers, users, products and invoices from a JSON FILE (all or nothing)."""
-        from models.importer import ImportProblem, import_data
+        from models.importer import ImportProblem, NotJSON, import_file
 
         try:
-            with click.open_file(file, encoding="utf-8") as handle:
-                payload = json.load(handle)
+            handle = _seekable(file)
         except FileNotFoundError:
             click.echo(f"Import refused: {file} does not exist.", err=True)
             sys.exit(2)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            click.echo(f"Import refused: {file} is not valid JSON ({error}). Nothing was imported.", err=True)
-            sys.exit(1)
-        with db.connection_context():
+        with handle, db.connection_context():
             try:
-                summary = import_data(payload)
+                summary = import_file(handle)  # read as a stream: memory stays flat for any size
+            except NotJSON as error:
+                click.echo(f"Import refused: {file} is not valid JSON ({error}). Nothing was imported.", err=True)
+                sys.exit(1)
             except ImportProblem as problem:
                 click.echo(f"Import refused: {problem}. Nothing was imported.", err=True)
                 sys.exit(1)
         click.echo(f"Imported {summary}.")
+
+    @app.cli.command("create-api-token")
+    @click.argument("name")
+    @click.option("--scope", type=click.Choice(["read", "write"]), default="write", show_default=True,
+                  help="read: GET calls only; write: also import and record payments.")
+    def create_api_token(name, scope):
+        """Make an API token called NAME and print it (once: only its hash is kept)."""
+        from models.api import TokenProblem, create_token
+
+        with db.connection_context():
+            try:
+                token = create_token(name, scope)
+            except TokenProblem as problem:
+                click.echo(f"No token made: {problem}.", err=True)
+                sys.exit(1)
+        click.echo(f"API token {name!r} ({scope}); it is shown only now, keep it safe:")
+        click.echo(token)
+
+    @app.cli.command("revoke-api-token")
+    @click.argument("name")
+    def revoke_api_token(name):
+        """Revoke the API token called NAME: calls with it answer 401 from now on."""
+        from models.api import revoke_token
+
+        with db.connection_context():
+            if not revoke_token(name):
+                click.echo(f"No live token called {name!r}.", err=True)
+                sys.exit(1)
+        click.echo(f"API token {name!r} revoked.")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only load the demo data when there are no customers yet.")

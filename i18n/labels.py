@@ -36,6 +36,7 @@ PAYMENT_METHOD = {
     "on_account": lazy_gettext("On account"),
     "imported": lazy_gettext("Paid before"),
     "credit_note": lazy_gettext("Credit note"),
+    "transfer": lazy_gettext("Bank transfer"),  # recorded by the back office through the API
 }
 REQUEST_TYPE = {
     "invoice_copy": lazy_gettext("Invoice copy by email"),

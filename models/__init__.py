@@ -89,9 +89,10 @@ from .outbox import OutboxEmail  # noqa: E402
 from .activity import Activity  # noqa: E402
 from .invitation import Invitation  # noqa: E402
 from .lease import JobLease  # noqa: E402
+from .api import ApiToken, FeedItem  # noqa: E402
 
 # Every table, in an order that creates (and empties) them safely. The schema itself is made by the
 # migrations in migrations/ (`flask --app app init-db`), never at run time.
 ALL_MODELS = [Customer, User, Invoice, InvoiceLine, InvoiceSummary, InvoiceAging, Payment, Product, SalesOrder,
               SalesOrderLine, Cart, CartLine, Checkout, CheckoutLine, B2BRequest, OutboxEmail, CreditNote, CreditNoteLine,
-              CartCredit, CheckoutCredit, Activity, Invitation, JobLease]
+              CartCredit, CheckoutCredit, Activity, Invitation, JobLease, ApiToken, FeedItem]

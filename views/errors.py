@@ -1,21 +1,25 @@
 """Error pages: a whole page for browsers, a message in the page's message area for htmx, JSON under /api/."""
 from decimal import Decimal
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from i18n import formatting
 from models import db
+from .api import HTTP_CODES
 from .responses import is_htmx, message
 
 bp = Blueprint("errors", __name__)
 
 
 def _error_response(status: int, title: str, text: str, code: str | None = None):
-    if request.path.startswith("/api/"):
-        return jsonify(error={"code": code or f"http_{status}", "message": text}), status
+    if request.path.startswith("/api/"):  # the API answers JSON, also for a URL no route matches
+        from .api import json_error
+
+        return json_error(status, code or HTTP_CODES.get(status, "server_error" if status >= 500 else "bad_request"),
+                          text)
     if is_htmx():
         return message(text, status, title=title)
     return render_template("errors/error.html", status=status, title=title, message=text), status
