@@ -3,16 +3,14 @@
 Every call carries `Authorization: Bearer <token>` (models/api.py: tokens made by `create-api-token`); a read
 token may only read. JSON in and out; errors are `{"error": {"code", "message", "record", "field"}}`. No session:
 the API never reads the signed-in user or a cookie, and CSRF does not apply to it (a cookie cannot authorize a
-call, so a cross-site page cannot make one). Calls are throttled per token (API_RATE_LIMIT a minute, shared through
-Redis when REDIS_URL is set) by the small fixed-window limiter below, kept to this blueprint.
+call, so a cross-site page cannot make one). Calls are throttled per token (API_RATE_LIMIT a minute) by the portal's
+Flask-Limiter storage (views/throttle.py: api_gate), shared through Redis when REDIS_URL is set.
 """
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -26,6 +24,7 @@ from models.importer import ImportProblem, NotJSON, import_file
 from models.invoice import Invoice, Payment, is_plausible_number
 from models.order import SalesOrder, SalesOrderLine
 from models.request import B2BRequest
+from .throttle import api_gate
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
@@ -75,34 +74,6 @@ def _decimal_text(value) -> str:
 
 
 # ------------------------------------------------------------------------------------------ every call
-class FixedWindow:
-    """Calls per token per minute: Redis (INCR with expiry) when REDIS_URL is set, so every process and host counts
-    together; else a counter per process."""
-
-    def __init__(self):
-        self.lock, self.counts = threading.Lock(), {}
-        self.redis = None
-
-    def hit(self, key: str, window: int) -> int:
-        bucket = int(time.time() // window)
-        url = current_app.config.get("REDIS_URL")
-        if url:
-            if self.redis is None:
-                import redis
-
-                self.redis = redis.Redis.from_url(url)
-            name = f"{current_app.config.get('API_RATE_PREFIX', 'settle')}:api-rate:{key}:{bucket}"
-            pipe = self.redis.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, window * 2)
-            return int(pipe.execute()[0])
-        with self.lock:
-            if len(self.counts) > 10000:
-                self.counts = {k: v for k, v in self.counts.items() if k[1] == bucket}
-            self.counts[(key, bucket)] = count = self.counts.get((key, bucket), 0) + 1
-            return count
-
-
 @bp.before_request
 def _authenticate():
     # The import takes bigger bodies than the forms (MAX_CONTENT_LENGTH): API_MAX_CONTENT_LENGTH, 64 MB by default.
@@ -114,12 +85,12 @@ def _authenticate():
         response = json_error(401, "unauthorized", "A valid API token is needed: Authorization: Bearer <token>.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="settle-api"'
         return response
-    limit = int(current_app.config.get("API_RATE_LIMIT", 600))
-    limiter = current_app.extensions.setdefault("settle_api_limiter", FixedWindow())
-    if limit and limiter.hit(found.token_hash[:24], 60) > limit:
+    limit = int(current_app.config.get("API_RATE_LIMIT") or 0)
+    gate = api_gate(found.token_hash[:24])
+    if limit and not gate.take():
         response = json_error(429, "too_many_requests", f"More than {limit} calls a minute with this token; "
                                                         "wait a moment and try again.")
-        response.headers["Retry-After"] = str(60 - int(time.time()) % 60)
+        response.headers["Retry-After"] = str(gate.retry_after())
         return response
     if request.method not in ("GET", "HEAD", "OPTIONS") and not found.may_write:
         return json_error(403, "forbidden", "This token may only read.")

@@ -55,6 +55,7 @@ def init_app(app) -> None:
     config.setdefault("THROTTLE_STORAGE_URI", os.environ.get("THROTTLE_STORAGE_URI") or config.get("REDIS_URL")
                       or "memory://")
     config.setdefault("THROTTLE_KEY_PREFIX", os.environ.get("THROTTLE_KEY_PREFIX") or "settle")
+    config.setdefault("API_RATE_LIMIT", int(os.environ.get("API_RATE_LIMIT") or 600))
     for name in DEFAULTS:
         parse(config[name])  # a bad setting stops the start, naming the limit
     limiter = Limiter(key_func=get_remote_address, storage_uri=config["THROTTLE_STORAGE_URI"],
@@ -65,6 +66,12 @@ def init_app(app) -> None:
     # When the shared storage (Redis) cannot be reached, each process counts on its own rather than refusing
     # every sign-in or letting every attempt through.
     app.extensions[EXTENSION + "_fallback"] = MovingWindowRateLimiter(MemoryStorage())
+
+
+def _limit_text(setting: str) -> str:
+    if setting == "API_LIMIT":  # a number of calls a minute (API_RATE_LIMIT)
+        return f"{int(current_app.config['API_RATE_LIMIT'])} per minute"
+    return current_app.config[setting]
 
 
 def limiter() -> Limiter:
@@ -94,7 +101,7 @@ class Gate:
     def _items(self):
         prefix = current_app.config["THROTTLE_KEY_PREFIX"]
         for setting, scope, key in self.limits:
-            yield parse(current_app.config[setting]), (prefix, scope, key)
+            yield parse(_limit_text(setting)), (prefix, scope, key)
 
     @property
     def enabled(self) -> bool:
@@ -152,6 +159,11 @@ def reset_gate(email: str) -> Gate:
 def invitation_gate(email: str) -> Gate:
     return Gate([("INVITE_LIMIT_PER_EMAIL", "invite-email", _email_key(email)),
                  ("INVITE_LIMIT_PER_ADDRESS", "invite-address", _address())])
+
+
+def api_gate(token_key: str) -> Gate:
+    """The back office API: every call with a token counts, API_RATE_LIMIT a minute (views/api.py)."""
+    return Gate([("API_LIMIT", "api-token", token_key)])
 
 
 def too_many(gate: Gate):
