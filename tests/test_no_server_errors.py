@@ -56,7 +56,9 @@ QUERIES = ["page=-1", "page=abc", f"page={10**30}", "page=0", "page=1.5", "per_p
            "sort=;drop", "sort=-amount", "sort=" + "x" * 500, "as_of=2026-13-45", "as_of=0001-01-01",
            "from=9999-12-31", "to=2026-02-30", "q=" + "é" * 3000, "q=%25_%5C", "q='", "amount=1e309",
            "amount_min=NaN", "min=-Infinity", "order_account=" + BIG, "currency=💶", "kind=x", "after=" + BIG,
-           "lang=xx", "next=//evil.example", "next=//[x", "next=http://[::1", "status=open&status=paid&status=x", "unknown=1"]
+           "lang=xx", "to=9999-12-31", "from=0001-01-01", "due_to=9999-12-31", "invoice_from=0001-01-01",
+           "q=" + "9" * 30, "q=99999999999999999.99", "q=1e309", "q=-0", "page=2&after=9999-12-31~999999999999999999",
+           "page=2&before=1:0001-01-01~1", "page=2&sort=amount&after=-999999999999999999~1", "next=//evil.example", "next=//[x", "next=http://[::1", "status=open&status=paid&status=x", "unknown=1"]
 
 
 def _counts():
