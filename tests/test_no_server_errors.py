@@ -52,6 +52,15 @@ FIELDS = {
 # What signs the client out or empties what the others need: tried on their own (test_the_acts_that_end_things).
 ENDING = {"auth.logout", "password.everywhere", "cart.clear", "cart.remove"}
 
+def JSON_BODIES(fields):  # noqa: N802 - a table, like the others
+    documents = ["", "not json", "[]", "null", "1", '"x"', "[" * 5000 + "]" * 5000, '{"a": 1, "a": 2}',
+                 b'{"x": "\xff"}']
+    for value in ("1e309", "NaN", "-Infinity", str(10**30), "-0", '"1e309"', '"NaN"', "[1, 2]", "{}", "null",
+                  "true", '"' + "x" * 5000 + '"', '"\u0000"'):
+        documents.append("{" + ", ".join(f'"{field}": {value}' for field in fields) + "}")
+    return documents
+
+
 QUERIES = ["page=-1", "page=abc", f"page={10**30}", "page=0", "page=1.5", "per_page=100000", "status=nope",
            "sort=;drop", "sort=-amount", "sort=" + "x" * 500, "as_of=2026-13-45", "as_of=0001-01-01",
            "from=9999-12-31", "to=2026-02-30", "q=" + "é" * 3000, "q=%25_%5C", "q='", "amount=1e309",
@@ -163,7 +172,7 @@ def _is_int(rule, argument) -> bool:
 
 
 def _methods(rule):
-    return sorted(rule.methods & {"GET", "POST"})
+    return sorted(rule.methods & {"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 def _expand(fields, line):
@@ -173,7 +182,7 @@ def _expand(fields, line):
 class Failures(list):
     def check(self, who, method, path, response, body=None):
         if response.status_code >= 500:
-            self.append(f"{who} {method} {path[:120]} {str(body)[:120]} -> {response.status_code}")
+            self.append(f"{who} {method} {path[:60]}…{path[-90:]} {str(body)[:120]} -> {response.status_code}")
 
 
 def _send(client, method, path, **kwargs):
@@ -222,7 +231,7 @@ def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
 
     line_for = {"cart.set_amount": lines[0], "cart.set_quantity": lines[-1]}
     for rule in rules:
-        if "POST" not in rule.methods or rule.endpoint in ENDING:
+        if not rule.methods & {"POST", "PUT", "PATCH"} or rule.endpoint in ENDING:
             continue
         line = line_for.get(rule.endpoint, lines[0])
         path = _path(rule, lambda r, a: str(line if a == "line_id" else own.get(a, "1")))
@@ -238,6 +247,11 @@ def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
                                                                    content_type="application/json"), as_json)
         failures.check("kari", "POST text", path, kari.client.post(path, data=b"\xff\xfe" * 100,
                                                                    content_type="text/plain"))
+        if rule.rule.startswith("/api/"):  # an API reads JSON: broken, deep, huge and non-finite documents
+            for method in sorted(rule.methods & {"POST", "PUT", "PATCH"}):
+                for document in JSON_BODIES(fields):
+                    failures.check("kari", f"{method} json", path, kari.client.open(
+                        path, method=method, data=document, content_type="application/json"), document)
 
     assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
     after = _counts()
@@ -322,3 +336,24 @@ def test_crafted_headers_cookies_and_uploads_never_answer_5xx(app, world):
                                                                          content_type="application/x-www-form-urlencoded"))
     failures.check("kari", "GET many args", "/invoices", kari.client.get("/invoices?" + many))
     assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
+
+
+def test_the_gateway_page_and_its_return_take_garbage_without_5xx_or_payment(app, world):
+    from tests.test_checkout import fill_cart
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    kari = _signed_in(app, "kari")
+    fill_cart(kari.client, {"D-001": None})
+    gateway = start_payment(kari.client)
+    signed = gateway_result(kari.client, gateway)
+    path, query = signed.split("?")
+    fields = dict(pair.split("=", 1) for pair in query.split("&"))
+    before = _counts()
+    failures = Failures()
+    for value in VALUES:
+        failures.check("kari", "POST", gateway, kari.client.post(gateway, data={"card_number": value}), value)
+        for field in fields:  # each field of the signed return changed in turn
+            changed = "&".join(f"{k}={value if k == field else v}" for k, v in fields.items())
+            failures.check("kari", "GET", f"{path}?{changed}", kari.client.get(f"{path}?{changed}"))
+    assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
+    assert _counts() == before, "a tampered return recorded something"
