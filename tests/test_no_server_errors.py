@@ -375,3 +375,52 @@ def test_the_gateway_page_and_its_return_take_garbage_without_5xx_or_payment(app
             failures.check("kari", "GET", f"{path}?{changed}", kari.client.get(f"{path}?{changed}"))
     assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
     assert _counts() == before, "a tampered return recorded something"
+
+
+def test_one_bad_field_among_good_ones_is_refused_without_5xx_or_a_write(app, world):
+    """A form whose other fields are right reaches the check of the bad one: each field in turn gets each bad
+    value (a long text too, for a column with a length)."""
+    from models import db
+    from models.customer import User
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    kari = _signed_in(app, "kari")
+    with db.connection_context():
+        ola = User.get(User.email == "ola@ret1.example").id
+    assert kari.client.post("/cart/products", data={"product": "A-100", "quantity": "1"}).status_code == 303
+    version = _order_form(kari.client)["cart_version"]
+    today = date.today().isoformat()
+    forms = {
+        "/cart/products": {"product": "A-100", "quantity": "2"},
+        "/orders": {"payment_method": "on_account", "cart_version": version, "buyer_reference": "PO-1",
+                    "delivery_address": "Street 1"},
+        "/checkout": {"payment_method": "on_account", "cart_version": version},
+        "/account/users/invite": {"email": "new{n}@ret1.example", "name": "New Person", "roles": "viewer"},
+        f"/account/users/{ola}/roles": {"roles": "viewer"},
+        "/account/password": {"current": "test-Passw0rd", "password": "An0ther-Passw0rd!", "repeat": "An0ther-Passw0rd!"},
+        "/statement/email": {"as_of": today},
+        "/language": {"lang": "nb", "next": "/invoices"},
+    }
+    long_email = "a" * 250 + "@ret1.example"
+    bad = VALUES + [long_email, "x" * 300, "y" * 150]
+    before = _counts()
+    free_text = {"buyer_reference": 100, "delivery_address": 2000, "name": 200}  # any text up to its length
+    failures, wrote, refused_wrote = Failures(), [], []
+    for path, form in forms.items():
+        for field in form:
+            for value in bad:
+                good = {k: v.replace("{n}", str(len(wrote))) for k, v in form.items()}  # a new invitation each time
+                if path == "/orders":  # the cart again, after an order took it
+                    kari.client.post("/cart/products", data={"product": "A-100", "quantity": "1"})
+                    good["cart_version"] = _order_form(kari.client)["cart_version"]
+                response = kari.client.post(path, data={**good, field: value})
+                failures.check("kari", "POST", path, response, {field: value[:30]})
+                now = _counts()
+                if now != before:
+                    wrote.append(f"{path} {field}={value[:30]!r} -> {response.status_code} wrote "
+                                 f"{ {k: now[k] - before[k] for k in now if now[k] != before[k]} }")
+                    before = now
+                    if len(value) > free_text.get(field, -1):
+                        refused_wrote.append(wrote[-1])
+    assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
+    assert not refused_wrote, "a bad value was taken:\n" + "\n".join(refused_wrote)
