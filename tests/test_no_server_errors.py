@@ -260,6 +260,7 @@ def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
             failures.check("kari", "POST", path, kari.client.post(path, data=body), body)
         for body in bodies[:3]:
             failures.check("viewer", "POST", path, viewer.client.post(path, data=body), body)
+            failures.check("anonymous", "POST", path, anonymous.post(path, data=body), body)
         as_json = {field: [1, {"a": None}] for field in fields}
         failures.check("kari", "POST json", path, kari.client.post(path, data=json.dumps(as_json),
                                                                    content_type="application/json"), as_json)
@@ -294,7 +295,8 @@ def test_another_companys_identifiers_answer_404_and_change_nothing(app, world, 
              (f"/account/invitations/{o['invitation']}/revoke", {}),
              (f"/cart/lines/{o['line']}/amount", {"amount": "1.00"}),
              (f"/cart/lines/{o['line']}/quantity", {"quantity": "2"}), (f"/cart/lines/{o['line']}/remove", {}),
-             ("/cart/invoices", {"invoice": o["invoice"]})]
+             ("/cart/invoices", {"invoice": o["invoice"]}),
+             ("/cart/invoices/selected", MultiDict([("invoice", "D-001"), ("invoice", o["invoice"])]))]
     leaks = []
     for method, path, body in [("GET", p, None) for p in gets] + [("POST", p, b) for p, b in posts]:
         for htmx in (False, True):
@@ -304,7 +306,8 @@ def test_another_companys_identifiers_answer_404_and_change_nothing(app, world, 
             if response.status_code != 404 or "IND-1" in page or "ind1.example" in page:
                 leaks.append(f"{method} {path} htmx={htmx} -> {response.status_code}")
     assert not leaks, "another company's identifiers answered other than 404:\n" + "\n".join(leaks)
-    assert "I-001" not in kari.client.get("/cart").get_data(as_text=True)
+    cart = kari.client.get("/cart").get_data(as_text=True)
+    assert "I-001" not in cart and "D-001" not in cart, "a list naming another company's invoice added nothing"
     assert _counts() == before and _state(others) == state, "another company's data changed"
 
 
