@@ -12,9 +12,9 @@ World (tests/world.py): kari (RET-1) sees the D- and R1- invoices; anna (IND-1) 
 from __future__ import annotations
 
 import json
-from io import BytesIO
 import re
 from datetime import date
+from io import BytesIO
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -51,7 +51,10 @@ FIELDS = {
 # What signs the client out or empties what the others need: tried on their own (test_the_acts_that_end_things).
 ENDING = {"auth.logout", "password.everywhere", "cart.clear", "cart.remove"}
 
+
 def JSON_BODIES(fields):  # noqa: N802 - a table, like the others
+    """Bodies for an API rule: not JSON, nested past any parser's depth, a key twice, each field non-finite,
+    huge, a list or an object where a value goes."""
     documents = ["", "not json", "[]", "null", "1", '"x"', "[" * 5000 + "]" * 5000, '{"a": 1, "a": 2}',
                  b'{"x": "\xff"}']
     for value in ("1e309", "NaN", "-Infinity", str(10**30), "-0", '"1e309"', '"NaN"', "[1, 2]", "{}", "null",
@@ -68,8 +71,6 @@ QUERIES = ["page=-1", "page=abc", f"page={10**30}", "page=0", "page=1.5", "per_p
            "q=" + "9" * 30, "q=99999999999999999.99", "q=1e309", "q=-0", "page=2&after=9999-12-31~999999999999999999",
            "page=2&before=1:0001-01-01~1", "page=2&sort=amount&after=-999999999999999999~1",
            "next=//evil.example", "next=//[x", "next=http://[::1", "status=open&status=paid&status=x", "unknown=1"]
-
-
 LOCAL_QUERIES = ["page=-1&q=1 000,50", "q=1.000.000,5&sort=x", "q=−5,00&from=31.12.2026", "q=%C2%A0%E2%80%AF1,5",
                  "page=2&after=x~1&status=nope"]
 
@@ -162,8 +163,8 @@ def _state(others):
     with db.connection_context():
         user = User.get_by_id(others["user"])
         invitation = Invitation.get_by_id(others["invitation"])
-        return (user.active, user.roles, invitation.status, invitation.sends, CartLine.get_by_id(others["line"]).amount,
-                CreditNote.get(CreditNote.number == "CN-I1").used,
+        return (user.active, user.roles, invitation.status, invitation.sends,
+                CartLine.get_by_id(others["line"]).amount, CreditNote.get(CreditNote.number == "CN-I1").used,
                 SalesOrder.get(SalesOrder.number == others["order"]).status)
 
 
@@ -191,7 +192,7 @@ def _path(rule, value_for) -> str:
 
 
 def _is_int(rule, argument) -> bool:
-    return type(rule._converters[argument]).__name__ == "IntegerConverter"  # noqa: SLF001 - reading only
+    return f"<int:{argument}>" in rule.rule
 
 
 def _methods(rule):
@@ -210,7 +211,6 @@ class Failures(list):
 
 def _send(client, method, path, **kwargs):
     return client.open(path, method=method, **kwargs)
-
 
 
 def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
@@ -248,7 +248,7 @@ def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
 
     pages = [rule for rule in rules if "GET" in rule.methods]
     for rule in pages:
-        path = _path(rule, lambda r, a: str(own.get(a, own["number"] if a == "number" else "1")))
+        path = _path(rule, lambda r, a: str(own.get(a, "1")))
         slow = rule.rule.endswith(("pdf", ".xlsx"))  # a document is made whatever the query: a few will do
         for query in QUERIES[1:3] + QUERIES[10:11] if slow else QUERIES:
             failures.check("kari", "GET", f"{path}?{query}", kari.client.get(f"{path}?{query}", headers=api))
