@@ -442,3 +442,29 @@ def test_one_bad_field_among_good_ones_is_refused_without_5xx_or_a_write(app, wo
                         refused_wrote.append(wrote[-1])
     assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
     assert not refused_wrote, "a bad value was taken:\n" + "\n".join(refused_wrote)
+
+
+def test_a_real_invitation_link_takes_garbage_passwords_without_5xx(app, world, others):
+    """The invitation page behind a link that works (its token set here, as the job sets it when it sends)."""
+    from models import db
+    from models.invitation import Invitation
+    from models.passwords import password_problem
+    from models.tokens import token_digest
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with db.connection_context():
+        Invitation.update(token_digest=token_digest("fuzz-token-0123456789-0123456789-0123456789")).where(
+            Invitation.id == others["invitation"]).execute()
+    client = app.test_client()
+    before = _counts()
+    failures = Failures()
+    assert client.get("/invitations/fuzz-token-0123456789-0123456789-0123456789").status_code == 200
+    refused = [value for value in VALUES if password_problem(value, "new@ind1.example")]  # ("1" + 30 zeros may)
+    for value in VALUES:
+        bodies = [{"password": "An0ther-Passw0rd!", "repeat": value}] + (
+            [{"password": value, "repeat": value}] if value in refused else [])
+        for body in bodies:
+            failures.check("anonymous", "POST", "/invitations/fuzz-token-0123456789-0123456789-0123456789",
+                           client.post("/invitations/fuzz-token-0123456789-0123456789-0123456789", data=body), value[:30])
+    assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures[:40])
+    assert _counts() == before, "a refused password made a user"
