@@ -267,6 +267,9 @@ def test_hostile_paths_queries_and_bodies_never_answer_5xx(app, world, others):
         bodies.append(MultiDict([(field, value) for field in fields for value in ("1", "abc", "")]))  # duplicate keys
         for body in bodies:
             failures.check("kari", "POST", path, kari.client.post(path, data=body), body)
+        for body in bodies[:6]:  # the same through htmx, which answers in place
+            failures.check("kari htmx", "POST", path, kari.client.post(path, data=body, headers={"HX-Request": "true"}),
+                           body)
         for body in bodies[:3]:
             failures.check("viewer", "POST", path, viewer.client.post(path, data=body), body)
             failures.check("anonymous", "POST", path, anonymous.post(path, data=body), body)
