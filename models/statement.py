@@ -143,7 +143,7 @@ def _payments_query(accounts, first: date | None, last: date | None):
              .where(Invoice.invoice_account.in_(list(accounts))))
     if first is not None:
         query = query.where(Payment.created_at >= _start_of(first))
-    if last is not None:
+    if last is not None and last < date.max:  # (up to the last day there is: no end)
         query = query.where(Payment.created_at < _start_of(last + timedelta(days=1)))
     return query
 

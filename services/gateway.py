@@ -118,7 +118,8 @@ class TestGateway(PaymentGateway):
             amount = round_money(parse_decimal(fields["amount"], decimal_comma=False))
         except AmountError:
             return INVALID
-        ok = hmac.compare_digest(self._sign(fields), signature)
+        # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and anyone can send those.
+        ok = hmac.compare_digest(self._sign(fields).encode(), signature.encode())
         return GatewayResult(approved=fields["status"] == APPROVED, reference=fields["reference"], amount=amount,
                              currency=fields["currency"], gateway_reference=fields["payment_id"], signature_ok=ok,
                              status=fields["status"])

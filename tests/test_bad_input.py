@@ -76,3 +76,16 @@ def test_the_api_gets_the_refusal_as_json_naming_the_field(world, client):
     assert response.status_code == 422
     assert response.json["error"]["code"] == "control_characters"
     assert response.json["error"]["field"] == "after"
+
+
+def test_a_return_address_that_is_not_a_url_is_ignored(world, client, auth):
+    """A Referer, HX-Current-URL or `next` that urlsplit cannot read (an unclosed IPv6 "[") leads home, not to
+    a 500 (views/responses.py: split_url)."""
+    assert client.get("/login?next=//[x").status_code == 200
+    signed_out = client.get("/cart", headers={"HX-Request": "true", "HX-Current-URL": "http://[bad"})
+    assert signed_out.headers["HX-Redirect"] == "/login"
+    response = client.post("/login", data={"email": "kari@ret1.example", "password": "test-Passw0rd",
+                                           "next": "http://[::1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/invoices"
+    added = client.post("/cart/invoices", data={"invoice": "D-001"}, headers={"Referer": "http://[::1"})
+    assert added.status_code == 303 and added.headers["Location"] == "/cart"

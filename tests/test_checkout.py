@@ -250,6 +250,7 @@ def test_double_click_on_pay_now_pays_once(world, client, auth):
 
 @pytest.mark.parametrize("change", [
     {"signature": "0" * 64}, {"amount": "1.00"}, {"status": "approved", "signature": ""}, {"payment_id": "TEST-OTHER"},
+    {"signature": "💶" * 64},  # not even ASCII: refused like any wrong signature, not a 500
 ])
 def test_tampered_result_records_nothing(world, client, auth, change):
     auth.login("kari")

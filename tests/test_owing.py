@@ -331,6 +331,24 @@ def test_email_me_the_statement_is_a_b2b_request_listed_on_my_account(app, world
     assert "Statement as of" in account and "Statement of account by email" in account and "Pending" in account
 
 
+def test_email_me_the_statement_with_a_crafted_day_requests_nothing(app, world, client, auth, clock):
+    """The page sends the day it shows; a form without one, or with a day that cannot be, is refused with the
+    reason (not quietly turned into today's statement)."""
+    from models import db
+    from models.request import B2BRequest
+
+    auth.login("kari")
+    tomorrow = (clock.today + timedelta(days=1)).isoformat()
+    for data in ({}, {"as_of": "2026-13-45"}, {"as_of": tomorrow}, {"as_of": "1999-12-31"}):
+        response = client.post("/statement/email", data=data, headers={"HX-Request": "true"})
+        assert response.status_code == 422
+        assert "Nothing was requested" in response.get_data(as_text=True)
+    response = client.post("/statement/email", data={"as_of": "garbage"}, follow_redirects=True)
+    assert "A statement can be emailed for a day from 2000-01-01 to today" in response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert B2BRequest.select().count() == 0
+
+
 # ---------------------------------------------------------------------------- payments
 
 
@@ -351,6 +369,7 @@ def test_payments_page_lists_payments_of_visible_invoices_with_receipts(app, wor
     tomorrow = (clock.today + timedelta(days=1)).isoformat()
     assert "No payments match" in client.get(f"/payments?from={tomorrow}").get_data(as_text=True)
     assert client.get("/payments?from=garbage&page=-3").status_code == 200
+    assert "D-003" in client.get("/payments?to=9999-12-31&from=0001-01-01").get_data(as_text=True)  # no day after
     auth.logout()
     auth.login("anna")
     assert client.get(f"/receipts/{reference}/pdf").status_code == 404

@@ -115,7 +115,7 @@ def _json_body():
 
     try:
         return json.loads(request.get_data(), object_pairs_hook=strict)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         if isinstance(error, ImportProblem):
             raise
         raise NotJSON(str(error)) from None

@@ -1,6 +1,4 @@
 """Sign in and sign out (sessions: views/sessions.py; throttling: views/throttle.py)."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +8,7 @@ from models.activity import SIGN_IN, SIGN_IN_FAILED, record
 from models.customer import User
 from models.passwords import verify_password
 from . import sessions
-from .responses import from_htmx, redirect_to
+from .responses import from_htmx, redirect_to, split_url
 from .throttle import sign_in_gate
 
 bp = Blueprint("auth", __name__)
@@ -23,8 +21,8 @@ def safe_next(target: str | None) -> str | None:
     target = target.strip()
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # browsers drop tabs and newlines: "/\t/evil"
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    parts = split_url(target)
+    if parts is None or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
 
@@ -84,8 +82,8 @@ def unauthorized():
         sessions.forget()
         flash(_("Your session expired. Sign in again to continue."), "info")
     if from_htmx():
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = current.path + ("?" + current.query if current.query else "") if current.path else None
+        current = split_url(request.headers.get("HX-Current-URL"))
+        back = current.path + ("?" + current.query if current.query else "") if current and current.path else None
         return redirect_to(url_for("auth.login", next=safe_next(back)))
     if request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -6,7 +6,7 @@ history entry must be a whole page); every answer that can be either says so wit
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import flash, make_response, redirect, render_template, request
 
@@ -57,9 +57,20 @@ def redirect_to(url: str):
     return redirect(url, 303)
 
 
+def split_url(text: str | None) -> SplitResult | None:
+    """`text` (a Referer, HX-Current-URL or `next` a client sent) split into its parts; None when it is not a
+    URL at all (urlsplit raises on some, such as an unclosed "[" of an IPv6 host)."""
+    try:
+        return urlsplit(text or "")
+    except ValueError:
+        return None
+
+
 def back(default: str) -> str:
     """Where a plain form POST returns to: the page it came from, if it is one of ours."""
-    parts = urlsplit(request.referrer or "")
+    parts = split_url(request.referrer)
+    if parts is None:
+        return default
     if parts.netloc and parts.netloc != request.host:
         return default
     path = parts.path or ""

@@ -16,6 +16,7 @@ from models.roles import REQUEST
 from models.statement import PERIOD_DAYS, statement_for
 from services.statement_pdf import render_statement_pdf
 from .permissions import requires
+from .responses import message_or_back
 
 bp = Blueprint("statements", __name__)
 EARLIEST = date(2000, 1, 1)
@@ -79,9 +80,12 @@ def pdf():
 @requires(REQUEST)
 def email():
     """Email me the statement: queued as a B2B request, listed on My account."""
-    as_of, _period_from, notices = _dates(request.form)
-    for notice in notices:
-        flash(notice, "info")
+    notices: list = []
+    raw = (request.form.get("as_of") or "").strip()
+    as_of = _day(raw, clock.today(), notices)  # the page sends the day it shows
+    if notices or not raw:  # only a crafted or broken form sends another (or none): nothing is requested
+        return message_or_back(_("A statement can be emailed for a day from 2000-01-01 to today, written as "
+                                 "YYYY-MM-DD. Nothing was requested."), 422, url_for(".index"))
     b2b_request, created = B2BRequest.request_statement(current_user, as_of, locale_name())
     if created:
         flash(_("Requested: the statement of account as of %(day)s will be emailed to %(email)s. Follow it under "
