@@ -33,9 +33,9 @@ ODD = {"invoices": [{
     "number": "D-ODD", "invoice_account": "DIST-1", "order_account": "RET-1", "currency": "NOK",
     "invoice_date": date.today().isoformat(), "buyer_reference": "😀" * 90,
     "lines": [{"description": "a" + "\n" * 60 + "b", "quantity": "1", "unit_price": "10.00", "tax_percent": "25"},
-              {"description": "😀" * 500, "item": "🚚" * 40, "quantity": "1", "unit_price": "10.00"},
+              {"description": "😀" * 500, "item": "TRUCK", "quantity": "1", "unit_price": "10.00"},
               {"description": "שלום עולם — مرحبا بالعالم — " * 12, "quantity": "1", "unit_price": "10.00"},
-              {"description": "\u202eevil\u0000\u200b" + "x" * 490, "quantity": "99999", "unit_price": "9999999.9999",
+              {"description": "evil" + "x" * 490, "quantity": "999", "unit_price": "999999.9999",
                "tax_percent": "25"}]}]}
 
 
@@ -150,8 +150,16 @@ def test_texts_a_pdf_cannot_print_are_wrapped_cut_or_replaced(client, auth, worl
     from models.importer import import_data
     from services.request_job import process_pending_requests
 
+    from models.invoice import Invoice, InvoiceLine
+
     with db.connection_context():
         import_data(ODD)
+        # What the import refuses today (an emoji item code, a NUL in a text) may still be in a database from
+        # before, or be written by other means: the PDF copes with it too.
+        invoice = Invoice.get(Invoice.number == "D-ODD")
+        InvoiceLine.update(item="🚚" * 40).where(InvoiceLine.invoice == invoice, InvoiceLine.line_no == 2).execute()
+        InvoiceLine.update(description="\u202eevil\u0000\u200b" + "x" * 490).where(
+            InvoiceLine.invoice == invoice, InvoiceLine.line_no == 4).execute()
     auth.login("kari")
     response = client.get("/invoices/D-ODD/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

@@ -259,13 +259,23 @@ def test_excel_has_real_numbers_dates_filters_and_a_frozen_header(world, client,
 
 
 def test_a_cell_never_starts_a_formula(app, client, auth, clock):
+    """The import refuses such codes today (models/importer.py); rows written before that, or by other means, are
+    still exported as text, never as formulas."""
     from openpyxl import load_workbook
 
-    nasty = [{"account": "=HYPERLINK(1)", "name": "Evil", "email": "e@x.example", "currency": "NOK",
+    from models import db
+    from models.customer import Customer
+    from models.invoice import Invoice
+
+    nasty = [{"account": "EVIL-1", "name": "Evil", "email": "e@x.example", "currency": "NOK",
               "billing_address": "x", "invoice_account": "IND-1"}]
     numbers = ["+SUM(A1)", "-2+3", "@cmd", "=1+1"]
-    add_invoices(app, [invoice(n, "IND-1", "=HYPERLINK(1)", currency="PLN", on=clock.today) for n in numbers],
-                 customers=nasty)
+    add_invoices(app, [invoice(f"EVIL-{i}", "IND-1", "EVIL-1", currency="PLN", on=clock.today)
+                       for i in range(len(numbers))], customers=nasty)
+    with app.app_context(), db.connection_context():
+        Customer.update(account="=HYPERLINK(1)").where(Customer.account == "EVIL-1").execute()
+        for i, number in enumerate(numbers):
+            Invoice.update(number=number).where(Invoice.number == f"EVIL-{i}").execute()
     auth.login("anna")
     rows = csv_rows(client)
     evil = [row for row in rows if row["order_account"] != "IND-1"]

@@ -111,8 +111,8 @@ def balance_shown(browser: Browser, number: str) -> str:
     assert status == 200
     row = page[page.index(f">{number}</a></th>"):]
     row = row[:row.index("</tr>")]
-    cells = re.findall(r'<td class="num">\s*([^<]+)', row)
-    return " ".join(cells[1].split()).replace("\xa0", " ")
+    balance = re.search(r'<td class="num c-balance"[^>]*>\s*([^<]+)', row).group(1)
+    return " ".join(balance.split()).replace("\xa0", " ")
 
 
 def test_two_hosts_share_payments_pages_the_job_lock_and_throttles(two_hosts):
