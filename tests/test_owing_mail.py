@@ -22,7 +22,8 @@ def test_the_statement_is_emailed_once_in_the_users_language_with_the_pdf(mail_a
     auth.login("kari")
     page = client.get("/statement").get_data(as_text=True)
     total = re.search(r"data-total-open>([^<]+)<", page).group(1)
-    assert client.post("/statement/email", data={}).status_code == 303
+    as_of = re.search(r'type="hidden" name="as_of" value="([^"]+)"', page).group(1)  # what the page's form sends
+    assert client.post("/statement/email", data={"as_of": as_of}).status_code == 303
     assert run_job(app).pending == 1  # nothing listens yet: retried later
     with SMTPServer(Inbox(), app.config["MAIL_PORT"]) as server:
         later = run_job(app, now=__import__("models.clock", fromlist=["x"]).utcnow() + timedelta(minutes=2))
