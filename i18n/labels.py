@@ -139,6 +139,24 @@ def list_texts(language: str) -> dict:
         }
 
 
+@lru_cache(maxsize=16)
+def overview_texts(language: str) -> dict:
+    """The account overview's words in one language (templates/invoices/_overview.html), looked up once per
+    process like list_texts: the overview is on every list page, in every currency. \x01 marks where a value
+    goes."""
+    with force_locale(language):
+        return {
+            "in_currency": _("In %(currency)s", currency="\x01"), "total_open": _("Total open"),
+            "overdue": _("Overdue"), "due_soon": _("Due in the next 7 days"),
+            "discounts_open": _("Cash discounts open"), "save": _("Save %(amount)s", amount="\x01"),
+            "first_deadline": _("first deadline %(date)s", date="\x01"),
+            "by_age": _("Open balance by days past due"),
+            "pay_overdue_in": _("Pay all overdue in %(currency)s", currency="\x01"),
+            "pay_overdue": _("Pay all overdue"), "nothing_open": _("Nothing is open: every invoice here is paid."),
+            "buckets": {bucket: aging_bucket(bucket) for bucket in AGING_BUCKET},
+        }
+
+
 # Template globals, registered by the app (views/context.py).
 TEMPLATE_GLOBALS = {
     "invoice_status_label": invoice_status,

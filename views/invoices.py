@@ -1,11 +1,14 @@
 """The invoice list (with its htmx-swapped results, exports), the invoice page and its e-invoice."""
+from urllib.parse import quote
+
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from models import clock
-from models.aging import account_overview
+from models.aging import BUCKETS as AGING_BUCKETS, account_overview
 from models.credit_note import list_credit_notes
 from models.invoice import Invoice
 from models.invoice_list import ListParams, iter_invoices, list_invoices, order_account_choices, rendered_row_key
@@ -23,18 +26,22 @@ from .responses import is_htmx
 bp = Blueprint("invoices", __name__)
 
 
+# What the list says about a filter it did not understand; only the notices a page shows are translated.
+NOTICES = {
+    "unknown_status": lazy_gettext("That status filter is unknown, so all invoices are shown."),
+    "unknown_whose": lazy_gettext("That account filter is unknown, so invoices of all accounts are shown."),
+    "search_too_long": lazy_gettext("The search was shortened to its first 40 characters."),
+    "unknown_sort": lazy_gettext("That sort order is unknown, so invoices are sorted by due date."),
+    "bad_page": lazy_gettext("That page number is not valid, so the first page is shown."),
+    "unknown_aging": lazy_gettext("That aging filter is unknown, so invoices of every age are shown."),
+    "bad_date": lazy_gettext("A date filter was not a date (write it as YYYY-MM-DD), so it was left out."),
+    "unknown_order_account": lazy_gettext(
+        "That order account is not valid, so invoices of all order accounts are shown."),
+}
+
+
 def notice_texts(notices, requested_page: int, shown_page: int) -> list[str]:
-    texts = {
-        "unknown_status": _("That status filter is unknown, so all invoices are shown."),
-        "unknown_whose": _("That account filter is unknown, so invoices of all accounts are shown."),
-        "search_too_long": _("The search was shortened to its first 40 characters."),
-        "unknown_sort": _("That sort order is unknown, so invoices are sorted by due date."),
-        "bad_page": _("That page number is not valid, so the first page is shown."),
-        "unknown_aging": _("That aging filter is unknown, so invoices of every age are shown."),
-        "bad_date": _("A date filter was not a date (write it as YYYY-MM-DD), so it was left out."),
-        "unknown_order_account": _("That order account is not valid, so invoices of all order accounts are shown."),
-    }
-    found = [texts[n] for n in notices]
+    found = [str(NOTICES[n]) for n in notices]
     if requested_page > shown_page:
         found.append(_("There is no page %(page)s; this is the last page.", page=requested_page))
     return found
@@ -94,8 +101,26 @@ def index():
     overview_key = ("account-overview", language, tuple(repr(o) for o in overview),
                     tuple(sorted(params.scope_args().items())), params.aging, may(user, PAY))
     overview_html = rendered_parts([overview_key], lambda indexes: [
-        render_template("invoices/_overview.html", **context)], counted=False)[0]
+        render_overview(user, params, overview, language)], counted=False)[0]
     return _list_response(user, params, organization, summary_html, results_html, overview_html)
+
+
+def render_overview(user, params, overview, language: str) -> str:
+    """The account overview (templates/invoices/_overview.html), handed what is the same for every currency once:
+    its words, the bars' links (one per age, kept with the list's scope) and Pay all overdue's address."""
+    scope = params.scope_args()
+    return render_template(
+        "invoices/_overview.html", overview=overview, params=params, t=labels.overview_texts(language),
+        aging_urls=aging_urls(scope) if overview else {},
+        pay_overdue_url=url_for("cart.add_overdue", **scope) if overview else "", may_pay=may(user, PAY))
+
+
+def aging_urls(scope: dict) -> dict:
+    """The list narrowed to each age, keeping `scope` — what url_for("invoices.index", aging=bucket, **scope) gives,
+    built once: the age is the first argument of the query, so only its value differs from bucket to bucket."""
+    marker = "aging=AGING"
+    base = url_for("invoices.index", aging="AGING", **scope)
+    return {bucket: base.replace(marker, "aging=" + quote(bucket, safe=""), 1) for bucket in AGING_BUCKETS}
 
 
 def _list_response(user, params, organization, summary_html: str, results_html: str, overview_html: str):
@@ -120,7 +145,7 @@ def _credit_notes(user, params, organization, on):
                    organization=organization)
     summary_html = render_template("invoices/_credit_notes_summary.html", **context)
     results_html = render_template("invoices/_credit_notes.html", **context)
-    overview_html = render_template("invoices/_overview.html", **context)
+    overview_html = render_overview(user, params, overview, locale_name())
     return _list_response(user, params, organization, summary_html, results_html, overview_html)
 
 
