@@ -157,6 +157,26 @@ def overview_texts(language: str) -> dict:
         }
 
 
+@lru_cache(maxsize=16)
+def results_texts(language: str) -> dict:
+    """The words around the list's rows (templates/invoices/_results.html and _summary.html: headings, downloads,
+    pages, the empty list) in one language, looked up once per process. \x01 and \x02 mark where values go."""
+    with force_locale(language):
+        return {
+            "csv": _("Download CSV"), "excel": _("Download Excel"),
+            "caption": _("Invoices, page %(page)s of %(pages)s", page="\x01", pages="\x02"),
+            "select": _("Select"), "select_all": _("Select all on this page"), "invoice": _("Invoice"),
+            "invoice_date": _("Invoice date"), "due_date": _("Due date"), "order_account": _("Order account"),
+            "billed_to": _("Billed to"), "total": _("Total"), "balance": _("Balance"), "status": _("Status"),
+            "actions": _("Actions"), "pages": _("Pages"), "previous": _("Previous"),
+            "page_of": _("Page %(page)s of %(pages)s", page="\x01", pages="\x02"), "next": _("Next"),
+            "no_match": _("No invoices match these filters."), "try_another": _("Try another status or search, or"),
+            "show_all": _("show all invoices"),
+            "none_yet": _("When your company is invoiced, the invoices appear here."),
+            "summary_balance": _("balance"), "summary_none": _("No invoices match."),
+        }
+
+
 # Template globals, registered by the app (views/context.py).
 TEMPLATE_GLOBALS = {
     "invoice_status_label": invoice_status,

@@ -93,7 +93,8 @@ def index():
     overview = account_overview(Invoice.visible_account_ids(user, params.whose), on, params.order_account)
     context = dict(result=result, params=params, today=on, organization=organization, overview=overview,
                    notices=notice_texts(notices, requested_page, result.page),
-                   rows_html=rendered_rows(user, result, organization, language, on))
+                   rows_html=rendered_rows(user, result, organization, language, on),
+                   w=labels.results_texts(language), links=result_links(result, params), may_pay=may(user, PAY))
     summary_html = render_template("invoices/_summary.html", **context)
     results_html = render_template("invoices/_results.html", **context)
     # The overview is kept like a row, under everything it shows: its figures, the language, the filters its
@@ -103,6 +104,24 @@ def index():
     overview_html = rendered_parts([overview_key], lambda indexes: [
         render_overview(user, params, overview, language)], counted=False)[0]
     return _list_response(user, params, organization, summary_html, results_html, overview_html)
+
+
+def result_links(result, params) -> dict:
+    """The links around the rows: the downloads (the filters and a chosen sort), Previous, Next and, for an empty
+    narrowed list, the whole list."""
+    if not result.rows:
+        return {"all": url_for("invoices.index")} if params.narrowed else {}
+    export_args = params.filters()
+    if params.sort != "attention":
+        export_args["sort"] = params.sort
+    links = {"csv": url_for("invoices.export_csv", **export_args),
+             "xlsx": url_for("invoices.export_xlsx", **export_args)}
+    if result.pages > 1:
+        if result.has_previous:
+            links["previous"] = url_for("invoices.index", **result.previous_args())
+        if result.has_next:
+            links["next"] = url_for("invoices.index", **result.next_args())
+    return links
 
 
 def render_overview(user, params, overview, language: str) -> str:
