@@ -107,6 +107,14 @@ def days_overdue(days: int) -> str:
     return ngettext("%(num)s day overdue", "%(num)s days overdue", days)
 
 
+@lru_cache(maxsize=8192)
+def days_overdue_in(language: str, days: int) -> str:
+    """days_overdue in one language, remembered: the list shows it on every late row, and the plural form
+    depends on the number, so it is kept per number (translations do not change while the portal runs)."""
+    with force_locale(language):
+        return days_overdue(days)
+
+
 def amount_paid_heading() -> str:
     return pgettext("amount paid", "Paid")
 

@@ -66,7 +66,7 @@ def rendered_rows(user, result, organization, language: str, on) -> Markup:
             "invoices/_rows.html", rows=rows, billed_to=[billed_to[i] for i in indexes], organization=organization,
             t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
             u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")},
-            overdue_labels={row.late: labels.days_overdue(row.late) for row in rows if row.late})
+            overdue_labels={row.late: labels.days_overdue_in(language, row.late) for row in rows if row.late})
         parts = html.split(ROW_END)
         return [part.strip("\n") + "\n" for part in parts[:len(rows)]]
 
