@@ -15,7 +15,7 @@ from models.invoice_list import ListParams, iter_invoices, list_invoices, order_
 from models.roles import ACTIONS, PAY, REQUEST, may
 from services import exports
 from i18n import labels
-from i18n.formatting import locale_name
+from i18n.formatting import day, locale_name, money, percent
 from i18n.refusals import refusal_text
 from services.documents import InvoiceDocument
 from services.einvoice import EInvoiceUnavailable, build_einvoice
@@ -50,6 +50,25 @@ def notice_texts(notices, requested_page: int, shown_page: int) -> list[str]:
 ROW_END = "<!--/row-->"  # what templates/invoices/_rows.html writes after each row
 
 
+def row_words(row, t: dict, language: str) -> tuple:
+    """What a list row says in `language`, worked out here rather than by filters in the template (a page has 25
+    rows): its dates and amounts, the checkbox's label, the days-overdue badge and its whole sentence, and the cash
+    discount's sentence and badge ("" where the row has none). `t` is i18n/labels.py: list_texts(language)."""
+    currency, late, offer = row.currency, row.late, row.offer
+    offer_title = offer_badge = ""
+    if offer:
+        offer_title = (t["offer"].replace("\x01", money(offer.pay_amount, currency, language))
+                       .replace("\x02", day(offer.until, "medium", language))
+                       .replace("\x03", money(offer.amount, currency, language)))
+        offer_badge = (t["offer_badge"].replace("\x01", percent(offer.percent, language))
+                       .replace("\x02", day(offer.until, "day_month", language)))
+    return (day(row.invoice_date, "medium", language), day(row.due_date, "medium", language),
+            money(row.total, currency, language), money(row.balance, currency, language),
+            t["select"].replace("\x01", row.number),
+            t["late"].replace("\x01", str(late)) if late else "", labels.days_overdue_in(language, late) if late else "",
+            offer_title, offer_badge)
+
+
 def rendered_rows(user, result, organization, language: str, on) -> Markup:
     """The page's rows: each from the rendered-row cache when its key (models/invoice_list.py: rendered_row_key) is there,
     the others rendered together in one go and kept."""
@@ -66,7 +85,7 @@ def rendered_rows(user, result, organization, language: str, on) -> Markup:
             "invoices/_rows.html", rows=rows, billed_to=[billed_to[i] for i in indexes], organization=organization,
             t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
             u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")},
-            overdue_labels={row.late: labels.days_overdue_in(language, row.late) for row in rows if row.late})
+            words=[row_words(row, texts, language) for row in rows])
         parts = html.split(ROW_END)
         return [part.strip("\n") + "\n" for part in parts[:len(rows)]]
 
