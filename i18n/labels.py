@@ -185,6 +185,44 @@ def results_texts(language: str) -> dict:
         }
 
 
+@lru_cache(maxsize=16)
+def invoice_page_texts(language: str) -> dict:
+    """The invoice page's fixed words (templates/invoices/detail.html) in one language, looked up once per process:
+    the page shows about thirty; the sentences with values in them stay in the template."""
+    with force_locale(language):
+        return {
+            "breadcrumb": _("Breadcrumb"),
+            "invoices": _("Invoices"),
+            "download_pdf": _("Download PDF"),
+            "download_e_invoice": _("Download e-invoice"),
+            "details": _("Details"),
+            "invoice_date": _("Invoice date"),
+            "due_date": _("Due date"),
+            "order_account": _("Order account"),
+            "invoice_account": _("Invoice account"),
+            "currency": _("Currency"),
+            "cash_discount": _("Cash discount"),
+            "your_reference": _("Your reference"),
+            "order": _("Order"),
+            "delivery_date": _("Delivery date"),
+            "delivery_address": _("Delivery address"),
+            "ksef_number": _("KSeF number"),
+            "billed_to": _("Billed to"),
+            "from": _("From"),
+            "lines": _("Lines"),
+            "total": _("Total"),
+            "balance": _("Balance"),
+            "credit_notes": _("Credit notes"),
+            "used": _("used"),
+            "payments": _("Payments"),
+            "date": _("Date"),
+            "method": _("Method"),
+            "reference": _("Reference"),
+            "amount": _("Amount"),
+            "no_payments_yet": _("No payments yet."),
+        }
+
+
 # Template globals, registered by the app (views/context.py).
 TEMPLATE_GLOBALS = {
     "invoice_status_label": invoice_status,

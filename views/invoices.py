@@ -239,7 +239,8 @@ def detail(number):
         abort(404)
     document = InvoiceDocument.load(invoice)
     return render_template("invoices/detail.html", invoice=invoice, document=document, lines=document.lines,
-                           payments=document.payments, today=clock.today())
+                           payments=document.payments, today=clock.today(),
+                           w=labels.invoice_page_texts(locale_name()))
 
 
 def einvoice_response(document):
