@@ -115,6 +115,17 @@ def days_overdue_in(language: str, days: int) -> str:
         return days_overdue(days)
 
 
+def invoice_count(n: int) -> str:
+    return ngettext("%(num)s invoice", "%(num)s invoices", n)
+
+
+@lru_cache(maxsize=4096)
+def invoice_count_in(language: str, n: int) -> str:
+    """"12 invoices" in one language, remembered per number like days_overdue_in."""
+    with force_locale(language):
+        return invoice_count(n)
+
+
 def amount_paid_heading() -> str:
     return pgettext("amount paid", "Paid")
 

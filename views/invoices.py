@@ -143,12 +143,35 @@ def result_links(result, params) -> dict:
     return links
 
 
+def overview_words(o, t: dict, language: str) -> dict:
+    """What the overview says of one currency in `language` (t: i18n/labels.py: overview_texts), worked out here
+    rather than by filters in the template: its figures, the counts and the five bars (bucket, label, amount,
+    length in %)."""
+    currency = o.currency
+    return {
+        "heading": t["in_currency"].replace("\x01", currency),
+        "total_open": money(o.total_open, currency, language),
+        "open_count": labels.invoice_count_in(language, o.open_invoices),
+        "overdue": money(o.overdue, currency, language),
+        "overdue_count": labels.invoice_count_in(language, o.overdue_invoices) if o.overdue_invoices else "",
+        "due_soon": money(o.due_soon, currency, language),
+        "save": t["save"].replace("\x01", money(o.saving, currency, language)) if o.saving > 0 else "",
+        "first_deadline": t["first_deadline"].replace("\x01", day(o.saving_until, "medium", language))
+        if o.saving > 0 else "",
+        "bars": [(bucket, t["buckets"][bucket], money(amount, currency, language), width)
+                 for bucket, amount, width in o.bars()],
+        "pay_overdue": t["pay_overdue_in"].replace("\x01", currency),
+    }
+
+
 def render_overview(user, params, overview, language: str) -> str:
     """The account overview (templates/invoices/_overview.html), handed what is the same for every currency once:
     its words, the bars' links (one per age, kept with the list's scope) and Pay all overdue's address."""
     scope = params.scope_args()
+    texts = labels.overview_texts(language)
     return render_template(
-        "invoices/_overview.html", overview=overview, params=params, t=labels.overview_texts(language),
+        "invoices/_overview.html", overview=overview, params=params, t=texts,
+        words=[overview_words(o, texts, language) for o in overview],
         aging_urls=aging_urls(scope) if overview else {},
         pay_overdue_url=url_for("cart.add_overdue", **scope) if overview else "", may_pay=may(user, PAY))
 
