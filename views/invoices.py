@@ -82,10 +82,10 @@ def rendered_rows(user, result, organization, language: str, on) -> Markup:
     def render(indexes) -> list[str]:
         rows = [result.rows[i] for i in indexes]
         html = render_template(
-            "invoices/_rows.html", rows=rows, billed_to=[billed_to[i] for i in indexes], organization=organization,
-            t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
-            u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")},
-            words=[row_words(row, texts, language) for row in rows])
+            "invoices/_rows.html",
+            rows=[(row, row_words(row, texts, language), billed_to[i]) for row, i in zip(rows, indexes)],
+            organization=organization, t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
+            u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")})
         parts = html.split(ROW_END)
         return [part.strip("\n") + "\n" for part in parts[:len(rows)]]
 
