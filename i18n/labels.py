@@ -107,6 +107,25 @@ def days_overdue(days: int) -> str:
     return ngettext("%(num)s day overdue", "%(num)s days overdue", days)
 
 
+@lru_cache(maxsize=8192)
+def days_overdue_in(language: str, days: int) -> str:
+    """days_overdue in one language, remembered: the list shows it on every late row, and the plural form
+    depends on the number, so it is kept per number (translations do not change while the portal runs)."""
+    with force_locale(language):
+        return days_overdue(days)
+
+
+def invoice_count(n: int) -> str:
+    return ngettext("%(num)s invoice", "%(num)s invoices", n)
+
+
+@lru_cache(maxsize=4096)
+def invoice_count_in(language: str, n: int) -> str:
+    """"12 invoices" in one language, remembered per number like days_overdue_in."""
+    with force_locale(language):
+        return invoice_count(n)
+
+
 def amount_paid_heading() -> str:
     return pgettext("amount paid", "Paid")
 
@@ -136,6 +155,82 @@ def list_texts(language: str) -> dict:
             "due": _("Due date"), "balance": _("Balance"),
             # Days overdue in a row's compact badge ("+12 d"; the whole "12 days overdue" is its tooltip).
             "late": _("+%(num)s d", num="\x01"),
+        }
+
+
+@lru_cache(maxsize=16)
+def overview_texts(language: str) -> dict:
+    """The account overview's words in one language (templates/invoices/_overview.html), looked up once per
+    process like list_texts: the overview is on every list page, in every currency. \x01 marks where a value
+    goes."""
+    with force_locale(language):
+        return {
+            "in_currency": _("In %(currency)s", currency="\x01"), "total_open": _("Total open"),
+            "overdue": _("Overdue"), "due_soon": _("Due in the next 7 days"),
+            "discounts_open": _("Cash discounts open"), "save": _("Save %(amount)s", amount="\x01"),
+            "first_deadline": _("first deadline %(date)s", date="\x01"),
+            "by_age": _("Open balance by days past due"),
+            "pay_overdue_in": _("Pay all overdue in %(currency)s", currency="\x01"),
+            "pay_overdue": _("Pay all overdue"), "nothing_open": _("Nothing is open: every invoice here is paid."),
+            "buckets": {bucket: aging_bucket(bucket) for bucket in AGING_BUCKET},
+        }
+
+
+@lru_cache(maxsize=16)
+def results_texts(language: str) -> dict:
+    """The words around the list's rows (templates/invoices/_results.html and _summary.html: headings, downloads,
+    pages, the empty list) in one language, looked up once per process. \x01 and \x02 mark where values go."""
+    with force_locale(language):
+        return {
+            "csv": _("Download CSV"), "excel": _("Download Excel"),
+            "caption": _("Invoices, page %(page)s of %(pages)s", page="\x01", pages="\x02"),
+            "select": _("Select"), "select_all": _("Select all on this page"), "invoice": _("Invoice"),
+            "invoice_date": _("Invoice date"), "due_date": _("Due date"), "order_account": _("Order account"),
+            "billed_to": _("Billed to"), "total": _("Total"), "balance": _("Balance"), "status": _("Status"),
+            "actions": _("Actions"), "pages": _("Pages"), "previous": _("Previous"),
+            "page_of": _("Page %(page)s of %(pages)s", page="\x01", pages="\x02"), "next": _("Next"),
+            "no_match": _("No invoices match these filters."), "try_another": _("Try another status or search, or"),
+            "show_all": _("show all invoices"),
+            "none_yet": _("When your company is invoiced, the invoices appear here."),
+            "summary_balance": _("balance"), "summary_none": _("No invoices match."),
+        }
+
+
+@lru_cache(maxsize=16)
+def invoice_page_texts(language: str) -> dict:
+    """The invoice page's fixed words (templates/invoices/detail.html) in one language, looked up once per process:
+    the page shows about thirty; the sentences with values in them stay in the template."""
+    with force_locale(language):
+        return {
+            "breadcrumb": _("Breadcrumb"),
+            "invoices": _("Invoices"),
+            "download_pdf": _("Download PDF"),
+            "download_e_invoice": _("Download e-invoice"),
+            "details": _("Details"),
+            "invoice_date": _("Invoice date"),
+            "due_date": _("Due date"),
+            "order_account": _("Order account"),
+            "invoice_account": _("Invoice account"),
+            "currency": _("Currency"),
+            "cash_discount": _("Cash discount"),
+            "your_reference": _("Your reference"),
+            "order": _("Order"),
+            "delivery_date": _("Delivery date"),
+            "delivery_address": _("Delivery address"),
+            "ksef_number": _("KSeF number"),
+            "billed_to": _("Billed to"),
+            "from": _("From"),
+            "lines": _("Lines"),
+            "total": _("Total"),
+            "balance": _("Balance"),
+            "credit_notes": _("Credit notes"),
+            "used": _("used"),
+            "payments": _("Payments"),
+            "date": _("Date"),
+            "method": _("Method"),
+            "reference": _("Reference"),
+            "amount": _("Amount"),
+            "no_payments_yet": _("No payments yet."),
         }
 
 

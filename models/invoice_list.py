@@ -420,7 +420,7 @@ def iter_invoices(user: User, params: ListParams, on: date | None = None, chunk:
     column = {"due_date": 4, "invoice_date": 3, "total": 6}[SORTS[params.sort][0]]
     while True:
         found = statement(("invoice-page", shape, params.sort, kind, key and key[0]),
-                          lambda: _page_query(shape, params, kind, key and key[0]), fields=_ROW_FIELDS)
+                          lambda: _page_query(shape, params, kind, key and key[0]), fields=_ROW_CONVERTERS)
         extra = {"n": chunk, "reach": chunk, "offset": 0}
         if key is not None:
             extra.update(k=key[1], kid=key[2])
@@ -436,6 +436,10 @@ OrderAccount = Customer.alias()
 _ROW_FIELDS = (Invoice.id, Invoice.number, Invoice.invoice_account, Invoice.invoice_date, Invoice.due_date,
                Invoice.currency, Invoice.total, Invoice.balance, Invoice.status, Invoice.discount_percent,
                Invoice.discount_until, OrderAccount.account, OrderAccount.name)
+# What turns each of a page's columns into Python (models/statements.py): the ids and texts come from either
+# driver as they are used, so only the dates, amounts and the discount rate are converted.
+_ROW_CONVERTERS = (None, None, None, Invoice.invoice_date, Invoice.due_date, None, Invoice.total, Invoice.balance,
+                   None, Invoice.discount_percent, Invoice.discount_until, None, None)
 
 
 def _page_rows(shape, params: ListParams, values: dict) -> list:
@@ -482,7 +486,7 @@ def _rows(shape, params: ListParams, values: dict, kind: str, key, offset: int, 
     """`limit` rows, "offset" into the list or "after" / "before" a boundary key (part, value, id)."""
     key_part = key[0] if key is not None else None
     found = statement(("invoice-page", shape, params.sort, kind, key_part),
-                      lambda: _page_query(shape, params, kind, key_part), fields=_ROW_FIELDS)
+                      lambda: _page_query(shape, params, kind, key_part), fields=_ROW_CONVERTERS)
     extra = {"n": limit, "reach": offset + limit, "offset": offset}
     if key is not None:
         extra.update(k=key[1], kid=key[2])

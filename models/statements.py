@@ -46,7 +46,9 @@ class Statement:
         # Each parameter: a placeholder's name, or a constant Peewee already put in (a literal status, say).
         self.slots = [(True, p.name) if isinstance(p, Placeholder) else (False, p) for p in params]
         # A field per column converts it (`python_value`); None leaves that column as the driver returns it.
-        self.converters = [field.python_value if field is not None else _raw for field in fields] if fields else None
+        # Only the columns that have one are touched (the others cost nothing per row).
+        self.converters = [(i, field.python_value) for i, field in enumerate(fields) if field is not None] \
+            if fields else None
 
     def cursor(self, values: dict):
         return db.execute_sql(self.sql, [values[v] if named else v for named, v in self.slots])
@@ -56,8 +58,15 @@ class Statement:
         if self.converters is None:
             return rows
         converters = self.converters
-        return [tuple(None if value is None else convert(value) for convert, value in zip(converters, row))
-                for row in rows]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert in converters:
+                value = row[i]
+                if value is not None:
+                    row[i] = convert(value)
+            converted.append(tuple(row))
+        return converted
 
     def one(self, **values):
         rows = self.rows(**values)
@@ -77,10 +86,6 @@ def instance(model, row, start: int = 0):
     """A model object from a row (converted), its fields from `start` in `model._meta.sorted_fields` order."""
     fields = model._meta.sorted_fields
     return model(**{field.name: value for field, value in zip(fields, row[start:start + len(fields)])})
-
-
-def _raw(value):
-    return value
 
 
 _built: dict = {}

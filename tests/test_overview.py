@@ -216,3 +216,16 @@ def test_the_open_balance_by_day_stays_exact_through_every_kind_of_write(app, cl
         # Nothing left open leaves no row behind.
         Invoice.update(balance=0, status="paid").execute()
         assert aging_rows() == {}
+
+
+@pytest.mark.parametrize("scope", [{}, {"sort": "-amount"}, {"whose": "org", "order_account": "AGING 90+&x", "sort": "amount"}])
+def test_the_bars_links_are_what_url_for_writes_for_each_age(app, scope):
+    """The overview builds its five links from one url_for (views/invoices.py: aging_urls); each must be the URL
+    url_for writes for that age, or a bar would lead to another list than its label says."""
+    from models.aging import BUCKETS
+    from views.invoices import aging_urls
+
+    with app.test_request_context("/invoices"):
+        from flask import url_for
+
+        assert aging_urls(scope) == {bucket: url_for("invoices.index", aging=bucket, **scope) for bucket in BUCKETS}

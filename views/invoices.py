@@ -1,18 +1,21 @@
 """The invoice list (with its htmx-swapped results, exports), the invoice page and its e-invoice."""
+from urllib.parse import quote
+
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from models import clock
-from models.aging import account_overview
+from models.aging import BUCKETS as AGING_BUCKETS, account_overview
 from models.credit_note import list_credit_notes
 from models.invoice import Invoice
 from models.invoice_list import ListParams, iter_invoices, list_invoices, order_account_choices, rendered_row_key
 from models.roles import ACTIONS, PAY, REQUEST, may
 from services import exports
 from i18n import labels
-from i18n.formatting import locale_name
+from i18n.formatting import day, locale_name, money, percent
 from i18n.refusals import refusal_text
 from services.documents import InvoiceDocument
 from services.einvoice import EInvoiceUnavailable, build_einvoice
@@ -23,24 +26,47 @@ from .responses import is_htmx
 bp = Blueprint("invoices", __name__)
 
 
+# What the list says about a filter it did not understand; only the notices a page shows are translated.
+NOTICES = {
+    "unknown_status": lazy_gettext("That status filter is unknown, so all invoices are shown."),
+    "unknown_whose": lazy_gettext("That account filter is unknown, so invoices of all accounts are shown."),
+    "search_too_long": lazy_gettext("The search was shortened to its first 40 characters."),
+    "unknown_sort": lazy_gettext("That sort order is unknown, so invoices are sorted by due date."),
+    "bad_page": lazy_gettext("That page number is not valid, so the first page is shown."),
+    "unknown_aging": lazy_gettext("That aging filter is unknown, so invoices of every age are shown."),
+    "bad_date": lazy_gettext("A date filter was not a date (write it as YYYY-MM-DD), so it was left out."),
+    "unknown_order_account": lazy_gettext(
+        "That order account is not valid, so invoices of all order accounts are shown."),
+}
+
+
 def notice_texts(notices, requested_page: int, shown_page: int) -> list[str]:
-    texts = {
-        "unknown_status": _("That status filter is unknown, so all invoices are shown."),
-        "unknown_whose": _("That account filter is unknown, so invoices of all accounts are shown."),
-        "search_too_long": _("The search was shortened to its first 40 characters."),
-        "unknown_sort": _("That sort order is unknown, so invoices are sorted by due date."),
-        "bad_page": _("That page number is not valid, so the first page is shown."),
-        "unknown_aging": _("That aging filter is unknown, so invoices of every age are shown."),
-        "bad_date": _("A date filter was not a date (write it as YYYY-MM-DD), so it was left out."),
-        "unknown_order_account": _("That order account is not valid, so invoices of all order accounts are shown."),
-    }
-    found = [texts[n] for n in notices]
+    found = [str(NOTICES[n]) for n in notices]
     if requested_page > shown_page:
         found.append(_("There is no page %(page)s; this is the last page.", page=requested_page))
     return found
 
 
 ROW_END = "<!--/row-->"  # what templates/invoices/_rows.html writes after each row
+
+
+def row_words(row, t: dict, language: str) -> tuple:
+    """What a list row says in `language`, worked out here rather than by filters in the template (a page has 25
+    rows): its dates and amounts, the checkbox's label, the days-overdue badge and its whole sentence, and the cash
+    discount's sentence and badge ("" where the row has none). `t` is i18n/labels.py: list_texts(language)."""
+    currency, late, offer = row.currency, row.late, row.offer
+    offer_title = offer_badge = ""
+    if offer:
+        offer_title = (t["offer"].replace("\x01", money(offer.pay_amount, currency, language))
+                       .replace("\x02", day(offer.until, "medium", language))
+                       .replace("\x03", money(offer.amount, currency, language)))
+        offer_badge = (t["offer_badge"].replace("\x01", percent(offer.percent, language))
+                       .replace("\x02", day(offer.until, "day_month", language)))
+    return (day(row.invoice_date, "medium", language), day(row.due_date, "medium", language),
+            money(row.total, currency, language), money(row.balance, currency, language),
+            t["select"].replace("\x01", row.number),
+            t["late"].replace("\x01", str(late)) if late else "", labels.days_overdue_in(language, late) if late else "",
+            offer_title, offer_badge)
 
 
 def rendered_rows(user, result, organization, language: str, on) -> Markup:
@@ -56,10 +82,10 @@ def rendered_rows(user, result, organization, language: str, on) -> Markup:
     def render(indexes) -> list[str]:
         rows = [result.rows[i] for i in indexes]
         html = render_template(
-            "invoices/_rows.html", rows=rows, billed_to=[billed_to[i] for i in indexes], organization=organization,
-            t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
-            u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")},
-            overdue_labels={row.late: labels.days_overdue(row.late) for row in rows if row.late})
+            "invoices/_rows.html",
+            rows=[(row, row_words(row, texts, language), billed_to[i]) for row, i in zip(rows, indexes)],
+            organization=organization, t=texts, in_cart=in_cart, may_pay=PAY in allowed, may_request=REQUEST in allowed,
+            u={"detail": url_for("invoices.detail", number="0")[:-1], "add": url_for("cart.add_invoice")})
         parts = html.split(ROW_END)
         return [part.strip("\n") + "\n" for part in parts[:len(rows)]]
 
@@ -86,7 +112,8 @@ def index():
     overview = account_overview(Invoice.visible_account_ids(user, params.whose), on, params.order_account)
     context = dict(result=result, params=params, today=on, organization=organization, overview=overview,
                    notices=notice_texts(notices, requested_page, result.page),
-                   rows_html=rendered_rows(user, result, organization, language, on))
+                   rows_html=rendered_rows(user, result, organization, language, on),
+                   w=labels.results_texts(language), links=result_links(result, params), may_pay=may(user, PAY))
     summary_html = render_template("invoices/_summary.html", **context)
     results_html = render_template("invoices/_results.html", **context)
     # The overview is kept like a row, under everything it shows: its figures, the language, the filters its
@@ -94,8 +121,67 @@ def index():
     overview_key = ("account-overview", language, tuple(repr(o) for o in overview),
                     tuple(sorted(params.scope_args().items())), params.aging, may(user, PAY))
     overview_html = rendered_parts([overview_key], lambda indexes: [
-        render_template("invoices/_overview.html", **context)], counted=False)[0]
+        render_overview(user, params, overview, language)], counted=False)[0]
     return _list_response(user, params, organization, summary_html, results_html, overview_html)
+
+
+def result_links(result, params) -> dict:
+    """The links around the rows: the downloads (the filters and a chosen sort), Previous, Next and, for an empty
+    narrowed list, the whole list."""
+    if not result.rows:
+        return {"all": url_for("invoices.index")} if params.narrowed else {}
+    export_args = params.filters()
+    if params.sort != "attention":
+        export_args["sort"] = params.sort
+    links = {"csv": url_for("invoices.export_csv", **export_args),
+             "xlsx": url_for("invoices.export_xlsx", **export_args)}
+    if result.pages > 1:
+        if result.has_previous:
+            links["previous"] = url_for("invoices.index", **result.previous_args())
+        if result.has_next:
+            links["next"] = url_for("invoices.index", **result.next_args())
+    return links
+
+
+def overview_words(o, t: dict, language: str) -> dict:
+    """What the overview says of one currency in `language` (t: i18n/labels.py: overview_texts), worked out here
+    rather than by filters in the template: its figures, the counts and the five bars (bucket, label, amount,
+    length in %)."""
+    currency = o.currency
+    return {
+        "heading": t["in_currency"].replace("\x01", currency),
+        "total_open": money(o.total_open, currency, language),
+        "open_count": labels.invoice_count_in(language, o.open_invoices),
+        "overdue": money(o.overdue, currency, language),
+        "overdue_count": labels.invoice_count_in(language, o.overdue_invoices) if o.overdue_invoices else "",
+        "due_soon": money(o.due_soon, currency, language),
+        "save": t["save"].replace("\x01", money(o.saving, currency, language)) if o.saving > 0 else "",
+        "first_deadline": t["first_deadline"].replace("\x01", day(o.saving_until, "medium", language))
+        if o.saving > 0 else "",
+        "bars": [(bucket, t["buckets"][bucket], money(amount, currency, language), width)
+                 for bucket, amount, width in o.bars()],
+        "pay_overdue": t["pay_overdue_in"].replace("\x01", currency),
+    }
+
+
+def render_overview(user, params, overview, language: str) -> str:
+    """The account overview (templates/invoices/_overview.html), handed what is the same for every currency once:
+    its words, the bars' links (one per age, kept with the list's scope) and Pay all overdue's address."""
+    scope = params.scope_args()
+    texts = labels.overview_texts(language)
+    return render_template(
+        "invoices/_overview.html", overview=overview, params=params, t=texts,
+        words=[overview_words(o, texts, language) for o in overview],
+        aging_urls=aging_urls(scope) if overview else {},
+        pay_overdue_url=url_for("cart.add_overdue", **scope) if overview else "", may_pay=may(user, PAY))
+
+
+def aging_urls(scope: dict) -> dict:
+    """The list narrowed to each age, keeping `scope` — what url_for("invoices.index", aging=bucket, **scope) gives,
+    built once: the age is the first argument of the query, so only its value differs from bucket to bucket."""
+    marker = "aging=AGING"
+    base = url_for("invoices.index", aging="AGING", **scope)
+    return {bucket: base.replace(marker, "aging=" + quote(bucket, safe=""), 1) for bucket in AGING_BUCKETS}
 
 
 def _list_response(user, params, organization, summary_html: str, results_html: str, overview_html: str):
@@ -120,7 +206,7 @@ def _credit_notes(user, params, organization, on):
                    organization=organization)
     summary_html = render_template("invoices/_credit_notes_summary.html", **context)
     results_html = render_template("invoices/_credit_notes.html", **context)
-    overview_html = render_template("invoices/_overview.html", **context)
+    overview_html = render_overview(user, params, overview, locale_name())
     return _list_response(user, params, organization, summary_html, results_html, overview_html)
 
 
@@ -176,7 +262,8 @@ def detail(number):
         abort(404)
     document = InvoiceDocument.load(invoice)
     return render_template("invoices/detail.html", invoice=invoice, document=document, lines=document.lines,
-                           payments=document.payments, today=clock.today())
+                           payments=document.payments, today=clock.today(),
+                           w=labels.invoice_page_texts(locale_name()))
 
 
 def einvoice_response(document):
