@@ -532,9 +532,28 @@ def test_the_budget_comes_from_the_environment(sqlite_url, tmp_path, monkeypatch
 
     monkeypatch.setenv("SETTLE_RENDER_CACHE_MB", "0.5")
     app = make_app(sqlite_url, tmp_path)
-    assert app.config["RENDER_CACHE_MB"] == 0.5 and config_for(app.config)["CACHE_TYPE"] == "SimpleCache"
+    assert app.config["RENDER_CACHE_MB"] == 0.5 and config_for(app.config)["CACHE_TYPE"] == "views.rendered_cache.LRUCache"
     monkeypatch.setenv("SETTLE_RENDER_CACHE_MB", "0")
     assert config_for(make_app(sqlite_url, tmp_path).config)["CACHE_TYPE"] == "NullCache"
+
+
+def test_a_full_cache_keeps_the_parts_last_used_and_stays_within_its_budget():
+    """A process's cache at its budget drops the part least recently used — one read keeps a part — and never holds
+    more than its threshold, however many parts come (views/rendered_cache.py: LRUCache)."""
+    from views.rendered_cache import LRUCache
+
+    cache = LRUCache(threshold=64)
+    for n in range(64):
+        cache.set(f"row-{n}", f"<tr>{n}</tr>")
+    assert cache.get("row-0") == "<tr>0</tr>"  # used again: now the most recent
+    for n in range(64, 1064):
+        cache.set(f"row-{n}", f"<tr>{n}</tr>")
+        if n == 64:
+            assert cache.has("row-0") and not cache.has("row-1"), "the least recently used went first"
+    assert len(cache._parts) == 64
+    assert cache.get_many("row-1063", "row-1000", "row-999") == ["<tr>1063</tr>", "<tr>1000</tr>", None]
+    assert not cache.add("row-1063", "other") and cache.get("row-1063") == "<tr>1063</tr>"
+    assert cache.delete("row-1063") and not cache.has("row-1063") and cache.clear() and not cache.has("row-1000")
 
 
 def signed_in(app, who="kari"):
