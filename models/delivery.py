@@ -19,7 +19,8 @@ from . import BaseModel, clock, write_transaction
 
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 # Delivery unknown: the whole message was handed to the mail server, which then did not answer (the connection
-# was lost). It may have been delivered, so the job never sends it again; an operator may (`flask resend`).
+# was lost), or the worker died while sending. It may have been delivered, so the job never sends it again; an
+# operator may (`flask resend`).
 UNKNOWN = "unknown"
 STATUSES = (PENDING, COMPLETED, FAILED, UNKNOWN)
 # error_kind values: why the last attempt failed (pages say it in words, translated)
@@ -93,9 +94,10 @@ class Deliverable(BaseModel):
 
     @classmethod
     def expire_dead_claims(cls, now: datetime) -> int:
-        """Items whose worker died mid-send: the outcome is unknown, so they are not sent again."""
+        """Items whose worker died mid-send: whether the message went out is unknown, so they are not sent again
+        but marked Delivery unknown, for an operator to check (`flask deliveries-unknown`, `flask resend`)."""
         with write_transaction():
-            return (cls.update(status=FAILED, completed_at=now, claim_token=None, claimed_until=None,
+            return (cls.update(status=UNKNOWN, completed_at=now, claim_token=None, claimed_until=None,
                                error_kind=INTERRUPTED, last_error="worker stopped while sending")
                     .where(cls.status == PENDING, cls.claim_token.is_null(False), cls.claimed_until < now)
                     .execute())

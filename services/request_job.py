@@ -127,7 +127,7 @@ def process_pending_requests(mailer=None, now: datetime | None = None, limit: in
     result = JobResult()
     due = []
     for queue in QUEUES:
-        result.failed += queue.expire_dead_claims(now)
+        result.unknown += queue.expire_dead_claims(now)
         due += [(queue, item_id) for item_id in queue.due_ids(now, limit)]
     if due:
         own_mailer = mailer is None

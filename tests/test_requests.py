@@ -341,7 +341,8 @@ def test_a_permanent_refusal_fails_at_once(world, client, auth, app):
 
 
 def test_an_interrupted_send_is_never_repeated(world, client, auth, app):
-    """A worker that died holding the claim: nobody knows whether the mail went out, so it is not resent."""
+    """A worker that died holding the claim: nobody knows whether the mail went out, so it is not resent; it is
+    Delivery unknown, on My account and for the operator's `deliveries-unknown`."""
     from models import db
     from models.clock import utcnow
     from models.request import CLAIM_LEASE, B2BRequest
@@ -355,7 +356,13 @@ def test_an_interrupted_send_is_never_repeated(world, client, auth, app):
     assert get_request(request_id).status == "pending"
     result = run_job(app, mailer=mailer, now=utcnow() + CLAIM_LEASE + timedelta(seconds=1))
     gone = get_request(request_id)
-    assert (result.failed, gone.status, gone.error_kind, mailer.sent) == (1, "failed", "interrupted", [])
+    assert (result.unknown, gone.status, gone.error_kind, mailer.sent) == (1, "unknown", "interrupted", [])
+    assert run_job(app, mailer=mailer, now=utcnow() + timedelta(hours=3)).sent == 0 and mailer.sent == []
+    listed = app.test_cli_runner().invoke(args=["deliveries-unknown"])
+    assert f"request {request_id}" in listed.output
+    auth.login("kari")  # (make_request signed out)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Delivery unknown" in page and "Sending was interrupted" in page
 
 
 def test_a_request_is_not_sent_once_the_invoice_is_no_longer_visible(world, client, auth, app):
