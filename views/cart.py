@@ -21,7 +21,7 @@ from models.product import Product
 from models.roles import ORDER, PAY, may
 from .context import forget_cart_contents
 from .permissions import requires
-from .responses import back, is_htmx, message, message_or_back, page_or_fragment, redirect_to
+from .responses import back, found_or_404, is_htmx, message, message_or_back, page_or_fragment, redirect_to
 
 bp = Blueprint("cart", __name__)
 
@@ -85,10 +85,7 @@ def update():
 def add_invoice():
     """Pay invoice: put an invoice the user may see into the cart."""
     number = (request.form.get("invoice") or "").strip()
-    try:
-        invoice = Invoice.get_visible(current_user, number)
-    except Invoice.DoesNotExist:
-        abort(404)
+    invoice = found_or_404(Invoice.get_visible, current_user, number)
     cart = Cart.for_user(current_user)
     try:
         cart.add_invoice(invoice, current_user, clock.today())
@@ -180,10 +177,7 @@ def add_product():
 
 
 def _line_or_404(cart: Cart, line_id: int) -> CartLine:
-    try:
-        return cart.line(line_id)
-    except CartLine.DoesNotExist:
-        abort(404)
+    return found_or_404(cart.line, line_id)
 
 
 def _change_line(line_id: int, kind: str, change, swap_template: str):
@@ -271,10 +265,7 @@ def clear():
 
 # Credit notes against the invoices ---------------------------------------------------------------------
 def _credit_note_or_404(number: str) -> CreditNote:
-    try:
-        return CreditNote.get_visible(current_user, number)
-    except CreditNote.DoesNotExist:
-        abort(404)
+    return found_or_404(CreditNote.get_visible, current_user, number)
 
 
 @bp.post("/cart/credit-notes/<number>")

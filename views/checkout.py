@@ -19,6 +19,7 @@ from models.roles import ORDER, PAY, may
 from services.gateway import GatewayUnavailable, card_payments_available, get_gateway
 
 from .permissions import requires
+from .responses import found_or_404
 
 bp = Blueprint("checkout", __name__)
 
@@ -146,10 +147,7 @@ def gateway_return(reference):
 @login_required
 def cancelled(reference):
     """The buyer left the gateway's page: nothing is recorded, the cart stays as it was."""
-    try:
-        payments.cancel(current_user, reference)
-    except payments.Checkout.DoesNotExist:
-        abort(404)
+    found_or_404(payments.cancel, current_user, reference)
     flash(_("The payment was cancelled, so nothing was paid. Your cart is as it was."), "info")
     return redirect(url_for(".index"), 303)
 
@@ -158,9 +156,6 @@ def cancelled(reference):
 @login_required
 def receipt(reference):
     """Payment received: the invoices paid (those the viewer may see) and the amounts."""
-    try:
-        found = payments.receipt_for(current_user, reference)
-    except payments.Checkout.DoesNotExist:
-        abort(404)
+    found = found_or_404(payments.receipt_for, current_user, reference)
     return no_store(make_response(render_template("checkout/receipt.html", receipt=found, checkout=found.checkout,
                                                   own=found.checkout.user_id == current_user.id)))

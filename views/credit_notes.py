@@ -1,7 +1,7 @@
 """Credit notes: the page, its PDF and its e-invoice, under the same rule of visibility as invoices."""
 from io import BytesIO
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, render_template, send_file
 from flask_login import current_user, login_required
 
 from models.credit_note import CreditNote
@@ -9,15 +9,13 @@ from services.documents import CreditNoteDocument
 from services.invoice_pdf import credit_note_pdf
 
 from .invoices import einvoice_response
+from .responses import found_or_404
 
 bp = Blueprint("credit_notes", __name__)
 
 
 def _visible_or_404(number: str) -> CreditNote:
-    try:
-        return CreditNote.get_visible(current_user, number)
-    except CreditNote.DoesNotExist:
-        abort(404)
+    return found_or_404(CreditNote.get_visible, current_user, number)
 
 
 @bp.route("/credit-notes/<number>")

@@ -1,7 +1,7 @@
 """The invoice list (with its htmx-swapped results, exports), the invoice page and its e-invoice."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
@@ -21,7 +21,7 @@ from services.documents import InvoiceDocument
 from services.einvoice import EInvoiceUnavailable, build_einvoice
 from .context import cart_contents
 from .rendered_cache import rendered_parts
-from .responses import is_htmx
+from .responses import found_or_404, is_htmx
 
 bp = Blueprint("invoices", __name__)
 
@@ -256,10 +256,7 @@ def export_xlsx():
 @bp.route("/invoices/<number>")
 @login_required
 def detail(number):
-    try:
-        invoice = Invoice.get_visible(current_user, number)
-    except Invoice.DoesNotExist:
-        abort(404)
+    invoice = found_or_404(Invoice.get_visible, current_user, number)
     document = InvoiceDocument.load(invoice)
     return render_template("invoices/detail.html", invoice=invoice, document=document, lines=document.lines,
                            payments=document.payments, today=clock.today(),
@@ -282,8 +279,4 @@ def einvoice_response(document):
 @login_required
 def einvoice(number):
     """Download e-invoice: EHF 3.0 (PEPPOL BIS Billing 3.0 UBL) for NOK invoices, KSeF FA(3) for PLN ones."""
-    try:
-        invoice = Invoice.get_visible(current_user, number)
-    except Invoice.DoesNotExist:
-        abort(404)
-    return einvoice_response(InvoiceDocument.load(invoice))
+    return einvoice_response(InvoiceDocument.load(found_or_404(Invoice.get_visible, current_user, number)))

@@ -29,7 +29,7 @@ from models.roles import ORDER
 from models.vat import breakdown
 from .checkout import checkout_page
 from .permissions import requires
-from .responses import is_htmx, message, redirect_to
+from .responses import found_or_404, is_htmx, message, redirect_to
 
 bp = Blueprint("orders", __name__)
 
@@ -118,10 +118,7 @@ def card_return(number):
 @bp.route("/orders/<number>")
 @login_required
 def detail(number):
-    try:
-        order = SalesOrder.get_visible(current_user, number)
-    except SalesOrder.DoesNotExist:
-        abort(404)
+    order = found_or_404(SalesOrder.get_visible, current_user, number)
     lines = list(SalesOrderLine.select().where(SalesOrderLine.order == order).order_by(SalesOrderLine.line_no))
     accounts = {c.id: c for c in Customer.select().where(
         Customer.id.in_([order.order_account_id, order.invoice_account_id]))}

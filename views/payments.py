@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import checkout as payments
 from models.statement import payment_page
 from services.receipt_pdf import render_receipt_pdf
+
+from .responses import found_or_404
 
 bp = Blueprint("payments", __name__)
 
@@ -46,10 +48,7 @@ def index():
 @login_required
 def receipt_pdf(reference):
     """The receipt as a PDF (the invoices of it the viewer may see)."""
-    try:
-        found = payments.receipt_for(current_user, reference)
-    except payments.Checkout.DoesNotExist:
-        abort(404)
+    found = found_or_404(payments.receipt_for, current_user, reference)
     payer = found.checkout.user.name if found.checkout.user_id else None
     response = send_file(BytesIO(render_receipt_pdf(found, payer)), mimetype="application/pdf", as_attachment=True,
                          download_name=f"receipt-{reference}.pdf", max_age=0)

@@ -11,16 +11,13 @@ from models.request import B2BRequest
 from services.invoice_pdf import invoice_pdf
 from models.roles import REQUEST
 from .permissions import requires
-from .responses import is_htmx, page_or_fragment
+from .responses import found_or_404, is_htmx, page_or_fragment
 
 bp = Blueprint("requests", __name__)
 
 
 def _visible_or_404(number: str) -> Invoice:
-    try:
-        return Invoice.get_visible(current_user, number)
-    except Invoice.DoesNotExist:
-        abort(404)
+    return found_or_404(Invoice.get_visible, current_user, number)
 
 
 @bp.route("/invoices/<number>/request")

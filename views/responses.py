@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, urlsplit
 
-from flask import flash, make_response, redirect, render_template, request
+from flask import abort, flash, make_response, redirect, render_template, request
+from peewee import DoesNotExist
 
 
 def from_htmx() -> bool:
@@ -77,3 +78,12 @@ def back(default: str) -> str:
     if not path.startswith("/") or path.startswith("//"):
         return default
     return path + ("?" + parts.query if parts.query else "")
+
+
+def found_or_404(lookup, *args):
+    """`lookup(*args)` — a model's own look-up under its visibility rule — or 404 when it finds nothing: what an
+    unknown identifier, or another company's, answers everywhere."""
+    try:
+        return lookup(*args)
+    except DoesNotExist:
+        abort(404)
