@@ -314,13 +314,23 @@ def python_load(url: str, seconds: float, headers: dict, post: list | None = Non
                 latencies.append(elapsed)
                 errors[0] += 0 if ok else 1
 
+    elapsed = on_connections(worker)
+    latencies.sort()
+    return Load(len(latencies) / elapsed, quantile(latencies, 0.50), quantile(latencies, 0.99), len(latencies),
+                errors[0])
+
+
+def on_connections(worker) -> float:
+    """`worker(i)` on CONNECTIONS threads at once (the Python load generator); the seconds until all are done."""
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
-    return Load(len(latencies) / elapsed, pick(0.50), pick(0.99), len(latencies), errors[0])
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def quantile(ordered: list, q: float) -> float:
+    """The `q` quantile of sorted latencies (0 for none)."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0

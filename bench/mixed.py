@@ -35,7 +35,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from bench.load import CONNECTIONS, THREADS, Client, CpuMeter, DatabaseBackends, Gunicorn, Load, server_env, wrk
+from bench.load import (CONNECTIONS, THREADS, Client, CpuMeter, DatabaseBackends, Gunicorn, Load, on_connections, quantile,
+                        server_env, wrk)
 
 SCRIPT = Path(__file__).with_name("mixed.lua")
 
@@ -382,17 +383,11 @@ def drive_python(base: str, people: list[Person], requests: list[Request], mode:
                 if kind:
                     classes[kind] = classes.get(kind, 0) + 1
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = on_connections(worker)
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
     bad = classes["3xx"] + classes["4xx"] + classes["5xx"] + classes["HX-Redirect"]
-    load = Load(len(latencies) / elapsed, pick(0.5), pick(0.99), len(latencies), bad + classes["socket"],
+    load = Load(len(latencies) / elapsed, quantile(latencies, 0.5), quantile(latencies, 0.99), len(latencies),
+                bad + classes["socket"],
                 socket_errors=classes["socket"], bytes_read=sum(sizes))
     return Run(load, offset, max(positions), bad, classes)
 
