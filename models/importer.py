@@ -134,6 +134,17 @@ def _text(obj, key, record, max_length, required=True, default=""):
     return value
 
 
+def _record_key(rec, index: int, kind: str, field: str, seen: set) -> tuple[str, str]:
+    """A record's key (`field`, a code) and the label messages name it by ("invoice D-001"); refused when the file
+    has it twice."""
+    key = _code(rec, field, f"{kind} #{index + 1}")
+    label = f"{kind} {key}"
+    if key in seen:
+        raise ImportProblem(label, field, "appears twice in the file")
+    seen.add(key)
+    return key, label
+
+
 def _code(obj, key, record, required=True):
     value = _text(obj, key, record, 40, required=required)
     return check_code(value, record, key) if value else value
@@ -360,12 +371,7 @@ def _import_customers(records, summary) -> dict:
     pending_links = []
     seen = set()
     for index, rec in records:
-        label = f"customer #{index + 1}"
-        account = _code(rec, "account", label)
-        label = f"customer {account}"
-        if account in seen:
-            raise ImportProblem(label, "account", "appears twice in the file")
-        seen.add(account)
+        account, label = _record_key(rec, index, "customer", "account", seen)
         values = _customer_values(rec, label)
         invoice_account = rec.get("invoice_account")
         if invoice_account is not None and not isinstance(invoice_account, str):
@@ -497,12 +503,7 @@ def _roles(rec, label):
 def _import_products(records, summary):
     seen = set()
     for index, rec in records:
-        label = f"product #{index + 1}"
-        item = _code(rec, "item", label)
-        label = f"product {item}"
-        if item in seen:
-            raise ImportProblem(label, "item", "appears twice in the file")
-        seen.add(item)
+        item, label = _record_key(rec, index, "product", "item", seen)
         values = dict(name=_text(rec, "name", label, 200),
                       price=_decimal(rec, "price", label, maximum=MAX_UNIT_PRICE),
                       currency=_currency(rec, label), active=True)
@@ -582,12 +583,7 @@ def _accounts() -> dict:
 
 
 def _parse_invoice(index, rec, seen, accounts) -> _Parsed:
-    label = f"invoice #{index + 1}"
-    number = _code(rec, "number", label)
-    label = f"invoice {number}"
-    if number in seen:
-        raise ImportProblem(label, "number", "appears twice in the file")
-    seen.add(number)
+    number, label = _record_key(rec, index, "invoice", "number", seen)
     ids = {}
     for key in ("invoice_account", "order_account"):
         account = _text(rec, key, label, 40)
@@ -915,12 +911,7 @@ def _import_credit_notes(records, summary):
     more than the invoice's total, and a re-import never takes a credit note below what was already used of it."""
     seen = set()
     for index, rec in records:
-        label = f"credit note #{index + 1}"
-        number = _code(rec, "number", label)
-        label = f"credit note {number}"
-        if number in seen:
-            raise ImportProblem(label, "number", "appears twice in the file")
-        seen.add(number)
+        number, label = _record_key(rec, index, "credit note", "number", seen)
         invoice_number = _text(rec, "invoice", label, 40)
         invoice = Invoice.get_or_none(Invoice.number == invoice_number)
         if invoice is None:
