@@ -582,7 +582,9 @@ def drop_unseen_lines() -> int:
     checkout started from it is refused too. Returns the lines dropped; run inside the import's transaction."""
     owners = (Cart.select(Cart.id, Customer.id, Customer.invoice_account)
               .join(User, on=(Cart.user == User.id)).join(Customer, on=(User.customer == Customer.id)))
-    visible = {cart_id: {customer_id, org_id} - {None} for cart_id, customer_id, org_id in owners.tuples()}
+    # The one rule (Customer.visible_account_ids), asked of each cart owner's customer as the import left it.
+    visible = {cart_id: Customer(id=customer_id, invoice_account=org_id).visible_account_ids()
+               for cart_id, customer_id, org_id in owners.tuples()}
     stale_lines = [line_id for line_id, cart_id, account in
                    CartLine.select(CartLine.id, CartLine.cart, Invoice.invoice_account)
                    .join(Invoice, on=(CartLine.invoice == Invoice.id)).tuples()
