@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import UnprocessableEntity
 
-from .errors import _error_response
+from .errors import error_response
 
 bp = Blueprint("input_guard", __name__)
 
@@ -57,6 +57,4 @@ def refuse_control_characters():
 def control_characters(error):
     text = _("What was sent contains characters that cannot be used (such as a NUL byte or another control "
              "character). Nothing was changed; remove them and try again.")
-    if request.path.startswith("/api/"):  # the API's errors are JSON (docs/api.md)
-        return jsonify(error={"code": "control_characters", "message": text, "field": error.field}), 422
-    return _error_response(422, _("Please check what you entered"), text)
+    return error_response(422, _("Please check what you entered"), text, "control_characters", error.field)
