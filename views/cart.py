@@ -45,6 +45,15 @@ def _cart_swap(cart: Cart, text: str | None = None, status: int = 200):
                            today=clock.today(), message=text, offered_credit_notes=_offered(cart)), status
 
 
+def _cart_changed(cart: Cart, text: str):
+    """After a change to the cart: the cart swapped in place with `text` (htmx), else back to the cart page with
+    `text` flashed."""
+    if is_htmx():
+        return _cart_swap(cart, text)
+    flash(text, "success")
+    return redirect(url_for(".index"), 303)
+
+
 def _typed_amounts(cart: Cart) -> dict:
     """{line id: text} of the amount fields the cart form sent."""
     return {line.id: request.form[f"amount-{line.id}"] for line in cart.invoice_lines()
@@ -234,10 +243,7 @@ def remove(line_id):
     cart.remove_line(line.id)
     forget_cart_contents()
     text = _("%(name)s was removed from the cart.", name=name)
-    if is_htmx():
-        return _cart_swap(cart, text)
-    flash(text, "success")
-    return redirect(url_for(".index"), 303)
+    return _cart_changed(cart, text)
 
 
 @bp.get("/cart/clear")
@@ -257,10 +263,7 @@ def clear():
     cart.clear()
     forget_cart_contents()
     text = _("The cart is empty.")
-    if is_htmx():
-        return _cart_swap(cart, text)
-    flash(text, "success")
-    return redirect(url_for(".index"), 303)
+    return _cart_changed(cart, text)
 
 
 # Credit notes against the invoices ---------------------------------------------------------------------
@@ -285,10 +288,7 @@ def use_credit_note(number):
         flash(error.message, "error")
         return redirect(url_for(".index"), 303)
     text = _("Credit note %(number)s is used against your invoices.", number=note.number)
-    if is_htmx():
-        return _cart_swap(cart, text)
-    flash(text, "success")
-    return redirect(url_for(".index"), 303)
+    return _cart_changed(cart, text)
 
 
 @bp.post("/cart/credit-notes/<number>/stop")
@@ -299,7 +299,4 @@ def stop_using_credit_note(number):
     cart = Cart.for_user(current_user)
     cart.stop_using_credit_note(note)
     text = _("Credit note %(number)s is no longer used.", number=note.number)
-    if is_htmx():
-        return _cart_swap(cart, text)
-    flash(text, "success")
-    return redirect(url_for(".index"), 303)
+    return _cart_changed(cart, text)
